@@ -1,0 +1,16 @@
+/** Jest runs TypeScript through @swc/jest (decorator metadata on: see .swcrc). */
+const libs = ['domain', 'event-store', 'projections', 'testing'];
+const moduleNameMapper = {};
+for (const lib of libs) {
+  moduleNameMapper[`^@careledger/${lib}$`] = `<rootDir>/libs/${lib}/src`;
+  moduleNameMapper[`^@careledger/${lib}/(.*)$`] = `<rootDir>/libs/${lib}/src/$1`;
+}
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testRegex: '\\.spec\\.ts$',
+  transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
+  moduleNameMapper,
+  testTimeout: 30000,
+};

@@ -1,0 +1,2 @@
+export * from './memory-ledger';
+export * from './given';
