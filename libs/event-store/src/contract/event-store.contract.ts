@@ -1,0 +1,385 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConcurrencyConflict,
+  DuplicateEventIdConflict,
+  type EventMetadata,
+  type EventStore,
+  type NewEvent,
+  type StoredEvent,
+  type Subscription,
+} from '../port';
+import { reserveOnce } from '../reservation';
+
+/**
+ * One behavioural contract for every EventStore adapter (emmett's eventStore "features" pattern).
+ * Stream names are unique per test, and global-log assertions only look at this test's streams, so
+ * the suite also runs against a shared EventStoreDB server that other tests are writing to.
+ */
+export type EventStoreFactory = () => Promise<{ store: EventStore; cleanup(): Promise<void> }>;
+
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export function uniqueStream(prefix: string): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+export function contractMetadata(overrides: Partial<EventMetadata> = {}): EventMetadata {
+  return {
+    occurredAt: '2026-11-20T10:15:00+01:00',
+    actor: 'contract-test',
+    correlationId: randomUUID(),
+    causationId: null,
+    ...overrides,
+  };
+}
+
+export function newEvent<D>(type: string, data: D, eventId: string = randomUUID()): NewEvent<string, D> {
+  return { eventId, type, data, metadata: contractMetadata() };
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, it resolved');
+}
+
+/** Pulls events from a subscription until `count` match, or fails after `timeoutMs`. */
+async function take(
+  iterator: AsyncIterator<StoredEvent>,
+  count: number,
+  matches: (e: StoredEvent) => boolean,
+  timeoutMs = 5000,
+): Promise<StoredEvent[]> {
+  const taken: StoredEvent[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (taken.length < count) {
+    const remaining = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), remaining)));
+    const next = await Promise.race([iterator.next(), timeout]);
+    clearTimeout(timer);
+    if (next === 'timeout') throw new Error(`subscription delivered ${taken.length} of ${count} events in time`);
+    if (next.done) throw new Error(`subscription ended after ${taken.length} of ${count} events`);
+    if (matches(next.value)) taken.push(next.value);
+  }
+  return taken;
+}
+
+/**
+ * Appends one event at the stream's current revision, retrying on conflict (an optimistic writer).
+ * Returns how many conflicts it met and whether the store put the event right after the revision read.
+ */
+async function appendWithRetry(
+  store: EventStore,
+  streamId: string,
+  event: NewEvent,
+): Promise<{ conflicts: number; landedAfterRead: boolean }> {
+  for (let conflicts = 0; ; conflicts += 1) {
+    const [last] = await store.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    try {
+      const result = await store.appendToStream(streamId, [event], {
+        expectedRevision: last ? last.revision : 'no_stream',
+      });
+      return { conflicts, landedAfterRead: result.nextExpectedRevision === (last ? last.revision + 1 : 0) };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflict)) throw error;
+    }
+  }
+}
+
+export function describeEventStoreContract(name: string, factory: EventStoreFactory): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let store: EventStore;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await factory());
+    });
+
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    it('round-trips appended events with their metadata, in revision order', async () => {
+      const streamId = uniqueStream('plan');
+      const events = [
+        newEvent('PlanPurchased', { planId: 'p-1', tier: 'care-refresh', price: { amount: '79.00', currency: 'EUR' } }),
+        newEvent('DeviceBoundToPlan', { planId: 'p-1', serial: 'SN-1' }),
+        newEvent('PlanActivated', { planId: 'p-1', nested: { list: [1, 'two', null], flag: true } }),
+      ];
+      events[1].metadata = contractMetadata({ causationId: events[0].eventId, actor: 'agent:42' });
+
+      const result = await store.appendToStream(streamId, events, { expectedRevision: 'no_stream' });
+
+      expect(result.nextExpectedRevision).toBe(2);
+      expect(result.deduplicated).toBe(false);
+      expect(result.positions).toHaveLength(3);
+      expect(result.positions[0] < result.positions[1] && result.positions[1] < result.positions[2]).toBe(true);
+      expect(result.position).toBe(result.positions[2]);
+      expect(result.recordedAt).toMatch(ISO_MS);
+
+      const read = await store.readStream(streamId);
+      expect(read.map((e) => ({ ...e, hash: undefined }))).toEqual(
+        events.map((e, i) => ({
+          eventId: e.eventId,
+          type: e.type,
+          streamId,
+          revision: i,
+          position: result.positions[i],
+          data: e.data,
+          metadata: { ...e.metadata, recordedAt: result.recordedAt },
+          hash: undefined,
+        })),
+      );
+    });
+
+    it('reads a stream backwards, from a revision, and up to maxCount; a missing stream reads as empty', async () => {
+      const streamId = uniqueStream('plan');
+      const events = Array.from({ length: 5 }, (_, i) => newEvent('Counted', { i }));
+      await store.appendToStream(streamId, events);
+
+      const revisions = (list: StoredEvent[]) => list.map((e) => e.revision);
+      expect(revisions(await store.readStream(streamId, { direction: 'backwards' }))).toEqual([4, 3, 2, 1, 0]);
+      expect(revisions(await store.readStream(streamId, { fromRevision: 2 }))).toEqual([2, 3, 4]);
+      expect(revisions(await store.readStream(streamId, { fromRevision: 1, maxCount: 2 }))).toEqual([1, 2]);
+      expect(revisions(await store.readStream(streamId, { direction: 'backwards', fromRevision: 3, maxCount: 2 }))).toEqual([3, 2]);
+      expect(revisions(await store.readStream(streamId, { direction: 'backwards', maxCount: 1 }))).toEqual([4]);
+      expect(await store.readStream(uniqueStream('missing'))).toEqual([]);
+    });
+
+    describe('expected revision', () => {
+      it("'no_stream' succeeds on a new stream and conflicts once the stream exists", async () => {
+        const streamId = uniqueStream('device');
+        await store.appendToStream(streamId, [newEvent('A', {})], { expectedRevision: 'no_stream' });
+
+        const error = await rejectionOf(
+          store.appendToStream(streamId, [newEvent('B', {})], { expectedRevision: 'no_stream' }),
+        );
+        expect(error).toBeInstanceOf(ConcurrencyConflict);
+        expect(error).toMatchObject({ streamId, expected: 'no_stream', actual: 0 });
+        expect(await store.readStream(streamId)).toHaveLength(1);
+      });
+
+      it("'stream_exists' conflicts on a missing stream and succeeds on an existing one", async () => {
+        const streamId = uniqueStream('device');
+        const error = await rejectionOf(
+          store.appendToStream(streamId, [newEvent('A', {})], { expectedRevision: 'stream_exists' }),
+        );
+        expect(error).toBeInstanceOf(ConcurrencyConflict);
+        expect(error).toMatchObject({ streamId, expected: 'stream_exists', actual: 'no_stream' });
+        expect(await store.readStream(streamId)).toEqual([]);
+
+        await store.appendToStream(streamId, [newEvent('A', {})]);
+        const result = await store.appendToStream(streamId, [newEvent('B', {})], { expectedRevision: 'stream_exists' });
+        expect(result.nextExpectedRevision).toBe(1);
+      });
+
+      it('an exact revision succeeds only when it is the last revision', async () => {
+        const streamId = uniqueStream('claim');
+        const missing = await rejectionOf(store.appendToStream(streamId, [newEvent('A', {})], { expectedRevision: 0 }));
+        expect(missing).toBeInstanceOf(ConcurrencyConflict);
+        expect(missing).toMatchObject({ expected: 0, actual: 'no_stream' });
+
+        await store.appendToStream(streamId, [newEvent('A', {}), newEvent('B', {})], { expectedRevision: 'no_stream' });
+        const stale = await rejectionOf(store.appendToStream(streamId, [newEvent('C', {})], { expectedRevision: 0 }));
+        expect(stale).toBeInstanceOf(ConcurrencyConflict);
+        expect(stale).toMatchObject({ streamId, expected: 0, actual: 1 });
+        const ahead = await rejectionOf(store.appendToStream(streamId, [newEvent('C', {})], { expectedRevision: 2 }));
+        expect(ahead).toMatchObject({ expected: 2, actual: 1 });
+
+        const ok = await store.appendToStream(streamId, [newEvent('C', {})], { expectedRevision: 1 });
+        expect(ok.nextExpectedRevision).toBe(2);
+        expect((await store.readStream(streamId)).map((e) => e.type)).toEqual(['A', 'B', 'C']);
+      });
+
+      it("'any' (the default) never conflicts", async () => {
+        const streamId = uniqueStream('sweep');
+        const first = await store.appendToStream(streamId, [newEvent('A', {})], { expectedRevision: 'any' });
+        const second = await store.appendToStream(streamId, [newEvent('B', {})]);
+        expect([first.nextExpectedRevision, second.nextExpectedRevision]).toEqual([0, 1]);
+      });
+    });
+
+    it('8 parallel writers with exact revisions and retries append 400 events to one stream, none lost or doubled', async () => {
+      const streamId = uniqueStream('contended');
+      const writers = 8;
+      const perWriter = 50;
+      const ids = Array.from({ length: writers }, () => Array.from({ length: perWriter }, () => randomUUID()));
+
+      const outcomes = (
+        await Promise.all(
+          ids.map(async (writerIds, w) => {
+            const mine = [];
+            for (const [i, eventId] of writerIds.entries()) {
+              mine.push(await appendWithRetry(store, streamId, newEvent('Tick', { writer: w, i }, eventId)));
+            }
+            return mine;
+          }),
+        )
+      ).flat();
+
+      expect(outcomes.filter((o) => !o.landedAfterRead)).toEqual([]);
+      expect(outcomes.reduce((sum, o) => sum + o.conflicts, 0)).toBeGreaterThan(0);
+
+      const stream = await store.readStream(streamId);
+      expect(stream).toHaveLength(writers * perWriter);
+      expect(stream.map((e) => e.revision)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+      expect(new Set(stream.map((e) => e.eventId))).toEqual(new Set(ids.flat()));
+      for (const [w] of ids.entries()) {
+        const own = stream.filter((e) => (e.data as { writer: number }).writer === w).map((e) => (e.data as { i: number }).i);
+        expect(own).toEqual(Array.from({ length: perWriter }, (_, i) => i));
+      }
+    }, 60_000);
+
+    describe('event id dedup', () => {
+      it('a retried append returns the original result and writes nothing, whatever expectedRevision says', async () => {
+        const streamId = uniqueStream('plan');
+        const events = [newEvent('PlanPurchased', { planId: 'p' }), newEvent('PlanActivated', { planId: 'p' })];
+        const original = await store.appendToStream(streamId, events, { expectedRevision: 'no_stream' });
+        await store.appendToStream(streamId, [newEvent('PlanRenewed', {})], { expectedRevision: 1 });
+
+        const retried = await store.appendToStream(streamId, events, { expectedRevision: 'no_stream' });
+        expect(retried).toEqual({ ...original, deduplicated: true });
+        const again = await store.appendToStream(streamId, events, { expectedRevision: 'any' });
+        expect(again).toEqual({ ...original, deduplicated: true });
+
+        const stream = await store.readStream(streamId);
+        expect(stream.map((e) => e.type)).toEqual(['PlanPurchased', 'PlanActivated', 'PlanRenewed']);
+      });
+
+      it('a partial overlap with stored ids is refused with DuplicateEventIdConflict and writes nothing', async () => {
+        const streamId = uniqueStream('plan');
+        const a = newEvent('A', {});
+        const b = newEvent('B', {});
+        await store.appendToStream(streamId, [a, b]);
+
+        const c = newEvent('C', {});
+        const error = await rejectionOf(store.appendToStream(streamId, [b, c], { expectedRevision: 1 }));
+        expect(error).toBeInstanceOf(DuplicateEventIdConflict);
+        expect((error as DuplicateEventIdConflict).eventIds).toEqual([b.eventId]);
+        const reordered = await rejectionOf(store.appendToStream(streamId, [b, a]));
+        expect(reordered).toBeInstanceOf(DuplicateEventIdConflict);
+
+        expect((await store.readStream(streamId)).map((e) => e.eventId)).toEqual([a.eventId, b.eventId]);
+      });
+    });
+
+    it('keeps one global order: positions strictly increase across streams, in append order', async () => {
+      const [s1, s2, s3] = [uniqueStream('plan'), uniqueStream('device'), uniqueStream('claim')];
+      const before = await store.headPosition();
+      const appended: Array<{ streamId: string; eventId: string; position: bigint }> = [];
+      for (const streamId of [s1, s2, s1, s3, s2, s1]) {
+        const events = [newEvent('E', { streamId }), newEvent('E', { streamId })];
+        const result = await store.appendToStream(streamId, events);
+        events.forEach((e, i) => appended.push({ streamId, eventId: e.eventId, position: result.positions[i] }));
+      }
+
+      const ours = new Set([s1, s2, s3]);
+      const log = (await store.readAll({ after: before })).filter((e) => ours.has(e.streamId));
+      expect(log.map((e) => ({ streamId: e.streamId, eventId: e.eventId, position: e.position }))).toEqual(appended);
+      for (let i = 1; i < log.length; i += 1) expect(log[i].position > log[i - 1].position).toBe(true);
+      expect((await store.readStream(s1)).map((e) => e.position)).toEqual(
+        appended.filter((a) => a.streamId === s1).map((a) => a.position),
+      );
+      expect(await store.headPosition()).toBeGreaterThanOrEqual(appended[appended.length - 1].position);
+    });
+
+    it('readAll({ after }) is exclusive and honours maxCount', async () => {
+      const streamId = uniqueStream('ledger');
+      const result = await store.appendToStream(
+        streamId,
+        Array.from({ length: 5 }, (_, i) => newEvent('Counted', { i })),
+      );
+      const [, second, third, fourth] = result.positions;
+
+      const page = await store.readAll({ after: second, maxCount: 2 });
+      expect(page.map((e) => e.position)).toEqual([third, fourth]);
+      expect(page[0].streamId).toBe(streamId);
+      expect((await store.readAll({ after: result.position })).filter((e) => e.streamId === streamId)).toEqual([]);
+    });
+
+    it('a subscription catches up from a position, then delivers live appends, and close() ends it', async () => {
+      const streamId = uniqueStream('subscribed');
+      const first = await store.appendToStream(streamId, [newEvent('Old', { n: 0 })]);
+      const history = await store.appendToStream(streamId, [newEvent('Old', { n: 1 }), newEvent('Old', { n: 2 })]);
+
+      const subscription: Subscription = store.subscribeToAll({ after: first.position, batchSize: 2 });
+      const iterator = subscription[Symbol.asyncIterator]();
+      const ours = (e: StoredEvent) => e.streamId === streamId;
+
+      const caughtUp = await take(iterator, 2, ours);
+      expect(caughtUp.map((e) => e.position)).toEqual(history.positions);
+
+      const live = await store.appendToStream(streamId, [newEvent('New', { n: 3 }), newEvent('New', { n: 4 })]);
+      const delivered = await take(iterator, 2, ours);
+      expect(delivered.map((e) => [e.position, e.type, e.data])).toEqual([
+        [live.positions[0], 'New', { n: 3 }],
+        [live.positions[1], 'New', { n: 4 }],
+      ]);
+
+      const pending = iterator.next();
+      await subscription.close();
+      const ended = await Promise.race([
+        pending,
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2000)),
+      ]);
+      expect(ended).toEqual({ done: true, value: undefined });
+    });
+
+    it('a subscription that is closed while idle ends a for-await loop promptly', async () => {
+      const subscription = store.subscribeToAll({ after: await store.headPosition() });
+      const seen: StoredEvent[] = [];
+      const loop = (async () => {
+        for await (const event of subscription) seen.push(event);
+        return 'ended';
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const started = Date.now();
+      await subscription.close();
+      await expect(loop).resolves.toBe('ended');
+      expect(Date.now() - started).toBeLessThan(1000);
+    });
+
+    it('reports itself reachable', async () => {
+      expect(await store.ping()).toBe(true);
+      expect(typeof store.kind).toBe('string');
+    });
+
+    it('reservation: of 16 writers binding one serial to 16 plans, exactly one wins, in every run', async () => {
+      for (let run = 0; run < 20; run += 1) {
+        const serial = `SN-${randomUUID()}`;
+        const deviceStream = `device-${serial}`;
+        const planIds = Array.from({ length: 16 }, (_, i) => `plan-${run}-${i}-${randomUUID()}`);
+
+        const outcomes = await Promise.all(
+          planIds.map(async (planId) => {
+            const reservation = await reserveOnce(store, deviceStream, {
+              isReserved: (events) => events.some((e) => e.type === 'DeviceBoundToPlan'),
+              ownerOf: (events) => (events.find((e) => e.type === 'DeviceBoundToPlan')!.data as { planId: string }).planId,
+              reservationEvent: newEvent('DeviceBoundToPlan', { planId, serial }),
+            });
+            if (reservation.won) {
+              await store.appendToStream(`plan-${planId}`, [newEvent('PlanPurchased', { planId, serial })], {
+                expectedRevision: 'no_stream',
+              });
+            }
+            return { planId, ...reservation };
+          }),
+        );
+
+        const winners = outcomes.filter((o) => o.won);
+        expect(winners).toHaveLength(1);
+        const winner = winners[0].planId;
+        expect(outcomes.every((o) => o.owner === winner)).toBe(true);
+        const bindings = (await store.readStream(deviceStream)).filter((e) => e.type === 'DeviceBoundToPlan');
+        expect(bindings.map((e) => e.data)).toEqual([{ planId: winner, serial }]);
+        for (const planId of planIds) {
+          expect(await store.readStream(`plan-${planId}`)).toHaveLength(planId === winner ? 1 : 0);
+        }
+      }
+    }, 60_000);
+  });
+}
