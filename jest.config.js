@@ -1,5 +1,5 @@
 /** Jest runs TypeScript through @swc/jest (decorator metadata on: see .swcrc). */
-const libs = ['domain', 'event-store', 'projections', 'testing'];
+const libs = ['domain', 'event-store', 'ledger', 'projections', 'runtime', 'testing'];
 const moduleNameMapper = {};
 for (const lib of libs) {
   moduleNameMapper[`^@careledger/${lib}$`] = `<rootDir>/libs/${lib}/src`;

@@ -1,0 +1,3 @@
+export * from './ids';
+export * from './local-store';
+export * from './ledger';

@@ -1,0 +1,4 @@
+export * from './schema';
+export * from './projector';
+export * from './runner';
+export * from './queries';
