@@ -1,0 +1,160 @@
+/**
+ * Builds the HTTP app on Fastify: strict validation, problem+json errors, security headers,
+ * request ids into event metadata, structured request logs, metrics, OpenAPI at /docs.
+ */
+import helmet from '@fastify/helmet';
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { Runtime } from '@careledger/runtime';
+import { AppModule } from './app.module';
+import { TokenRegistry } from './auth/tokens';
+import { AppConfig } from './config';
+import { MetricsService } from './http/metrics.service';
+import { problem, ProblemException, sendProblem, toProblem } from './http/problem';
+
+export interface App {
+  app: NestFastifyApplication;
+  runtime: Runtime;
+  metrics: MetricsService;
+  logger: pino.Logger;
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+export async function createApp(config: AppConfig, tokens: TokenRegistry, runtime?: Runtime): Promise<App> {
+  const logger = pino({ level: config.logLevel, base: { service: 'careledger-api' } });
+  const metrics = new MetricsService();
+  const rt =
+    runtime ??
+    (await Runtime.open({
+      dbPath: config.dbPath,
+      readDbPath: config.readDbPath,
+      eventStoreConnectionString: config.eventStoreConnectionString,
+      cataloguePath: config.cataloguePath,
+      onAppended: (_position, ms) => {
+        metrics.appends.inc();
+        metrics.appendLatency.observe(ms / 1000);
+      },
+      onProjectionError: (error) => logger.error({ err: error }, 'projection runner stopped'),
+    }));
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // the app logs one structured line per request itself (below)
+    logger: false,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.create(rt, tokens, metrics), adapter, {
+    logger: config.logLevel === 'silent' ? false : ['error', 'warn'],
+    bodyParser: true,
+  });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  await fastify.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins });
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    (request as unknown as { startedAt: bigint }).startedAt = process.hrtime.bigint();
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const started = (request as unknown as { startedAt?: bigint }).startedAt;
+    const seconds = started ? Number(process.hrtime.bigint() - started) / 1e9 : 0;
+    const route = request.routeOptions?.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ method: request.method, route }, seconds);
+    if (logger.isLevelEnabled('info')) {
+      logger.info({
+        reqId: request.id,
+        method: request.method,
+        route,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(seconds * 10_000) / 10,
+        actor: (request as unknown as { principal?: { actor: string } }).principal?.actor,
+      });
+    }
+  });
+  // JSON only: a text/plain body is refused with 415 rather than parsed as a string
+  fastify.removeContentTypeParser('text/plain');
+  // errors raised by Fastify before Nest routes the request (bad JSON, too large, wrong type)
+  fastify.setErrorHandler((error, _request, reply) => {
+    const p = toProblem(error);
+    if (p.status >= 500) logger.error({ err: error }, 'unhandled error');
+    sendProblem(reply, p);
+  });
+
+  app.useGlobalPipes({
+    // a body must be a JSON object (arrays, strings and numbers are malformed input)
+    transform(value: unknown, metadata) {
+      if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+        throw new ProblemException(problem(400, 'ValidationFailed', 'The body must be a JSON object.', { errors: [{ field: '', message: 'must be a JSON object' }] }));
+      }
+      return value;
+    },
+  });
+
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      stopAtFirstError: true,
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => new ProblemException(problem(400, 'ValidationFailed', 'The request has invalid fields.', { errors: flatten(errors) })),
+    }),
+  );
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('CareLedger')
+      .setDescription('The ledger of device protection plans: plans, claims, replacements, entitlements as of any time, audit. Errors are application/problem+json (RFC 9457).')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.init();
+  const close = async () => {
+    await app.close();
+    if (!runtime) await rt.close();
+  };
+  return { app, runtime: rt, metrics, logger, close };
+}
+
+function flatten(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  for (const e of errors) {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) {
+      out.push({ field, message: message.replace(/^property (\S+) should not exist$/, 'is not a known field') });
+    }
+    if (e.children?.length) out.push(...flatten(e.children, field));
+  }
+  return out;
+}
+

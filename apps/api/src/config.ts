@@ -1,0 +1,50 @@
+/** Configuration from the environment (API.md "Operations"). */
+import { resolve, dirname, join } from 'node:path';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** SQLite file: the embedded event store, the decision log and idempotency records. */
+  dbPath: string;
+  /** SQLite file of the read models (rebuildable). */
+  readDbPath: string;
+  eventStoreConnectionString: string | null;
+  tokensFile: string | null;
+  cataloguePath: string | null;
+  /** Seconds between safe-use reward sweeps; 0 turns the timer off. */
+  sweepIntervalSeconds: number;
+  bodyLimitBytes: number;
+  logLevel: string;
+  /** Dashboard and docs need no extra origins; CORS stays off unless listed here. */
+  corsOrigins: string[];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const dbPath = resolve(env.CARELEDGER_DB ?? join('data', 'careledger.sqlite'));
+  const readDbPath = resolve(env.CARELEDGER_READ_DB ?? join(dirname(dbPath), `${basenameWithoutExt(dbPath)}.read.sqlite`));
+  return {
+    port: intOf(env.PORT, 3000),
+    host: env.HOST ?? '0.0.0.0',
+    dbPath,
+    readDbPath,
+    eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING || null,
+    tokensFile: env.CARELEDGER_TOKENS_FILE ? resolve(env.CARELEDGER_TOKENS_FILE) : null,
+    cataloguePath: env.CARELEDGER_CATALOGUE ? resolve(env.CARELEDGER_CATALOGUE) : null,
+    sweepIntervalSeconds: intOf(env.CARELEDGER_SWEEP_INTERVAL_SECONDS, 3600),
+    bodyLimitBytes: intOf(env.CARELEDGER_BODY_LIMIT_BYTES, 64 * 1024),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    corsOrigins: (env.CARELEDGER_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}
+
+function basenameWithoutExt(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? 'careledger';
+  return base.replace(/\.[^.]+$/, '');
+}
+
+function intOf(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${value}"`);
+  return n;
+}

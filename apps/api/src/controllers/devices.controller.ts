@@ -1,0 +1,147 @@
+/** Device facts (role device-registry), service records, goodwill, and the unit's read views. */
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Region } from '@careledger/domain';
+import { Runtime } from '@careledger/runtime';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { assertCenter, CurrentPrincipal, Roles } from '../auth/auth.guard';
+import type { Principal } from '../auth/tokens';
+import { ActivationDto, PairingDto, ServiceRecordDto, VerificationDto, WarrantyExtensionDto } from '../dto/commands.dto';
+import { EntitlementsQuery, KnownAtQuery } from '../dto/queries.dto';
+import { CommandsService } from '../http/commands.service';
+import { notFound } from '../http/problem';
+import { positionOf, SerialParam } from './params';
+
+@ApiTags('devices')
+@ApiBearerAuth()
+@Controller('v1/devices/:serial')
+export class DevicesController {
+  constructor(
+    @Inject(CommandsService) private readonly commands: CommandsService,
+    @Inject(Runtime) private readonly runtime: Runtime,
+  ) {}
+
+  @Post('activation')
+  @HttpCode(201)
+  @Roles('device-registry')
+  @ApiOperation({ summary: 'Record the unit\'s activation (model, sales region, instant).' })
+  activate(
+    @Param('serial', SerialParam) serial: string,
+    @Body() dto: ActivationDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.commands.run({
+      request, reply, principal, body: request.body,
+      command: { type: 'ActivateDevice', serial, model: dto.model, region: dto.region as Region, activatedAt: dto.activatedAt },
+    });
+  }
+
+  @Post('pairings')
+  @HttpCode(201)
+  @Roles('device-registry')
+  @ApiOperation({ summary: 'Record an account or remote-controller binding or unbinding (RULES R4).' })
+  pair(
+    @Param('serial', SerialParam) serial: string,
+    @Body() dto: PairingDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.commands.run({
+      request, reply, principal, body: request.body,
+      command: { type: 'ChangePairing', serial, kind: dto.kind, ref: dto.ref, action: dto.action, at: dto.at },
+    });
+  }
+
+  @Post('verifications')
+  @HttpCode(201)
+  @Roles('device-registry')
+  @ApiOperation({ summary: 'Record a passed video verification or online repair inspection (RULES P4 d/e).' })
+  verify(
+    @Param('serial', SerialParam) serial: string,
+    @Body() dto: VerificationDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.commands.run({
+      request, reply, principal, body: request.body,
+      command: { type: 'RecordVerification', serial, method: dto.method, notifiedAt: dto.notifiedAt },
+    });
+  }
+
+  @Post('service-records')
+  @HttpCode(201)
+  @Roles('service-center')
+  @ApiOperation({ summary: 'Record a warranty repair, discounted repair or factory maintenance (RULES C9, R8).' })
+  serviceRecord(
+    @Param('serial', SerialParam) serial: string,
+    @Body() dto: ServiceRecordDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    assertCenter(principal, dto.serviceCenterId);
+    return this.commands.run({
+      request, reply, principal, body: request.body,
+      command: { type: 'RecordService', serial, kind: dto.kind, at: dto.at, serviceCenterId: dto.serviceCenterId },
+    });
+  }
+
+  @Post('warranty-extensions')
+  @HttpCode(201)
+  @Roles()
+  @ApiOperation({ summary: 'Grant a goodwill warranty extension (admin; RULES W5).' })
+  goodwill(
+    @Param('serial', SerialParam) serial: string,
+    @Body() dto: WarrantyExtensionDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.commands.run({
+      request, reply, principal, body: request.body,
+      command: { type: 'GrantGoodwill', serial, months: dto.months, reason: dto.reason, at: dto.at },
+    });
+  }
+
+  @Get('entitlements')
+  @Roles('sales', 'device-registry', 'auditor', 'service-center')
+  @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`, and why.' })
+  async entitlements(
+    @Param('serial', SerialParam) serial: string,
+    @Query() query: EntitlementsQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    await this.runtime.consistentRead(positionOf(query.minPosition));
+    if (!this.runtime.reads.knowsSerial(serial)) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+    const { json } = await this.runtime.reads.entitlements(serial, { at: query.at, knownAt: query.knownAt, now: this.runtime.clock.now() });
+    reply.type('application/json; charset=utf-8');
+    if (query.explain === 'false') {
+      const { explanation: _explanation, ...rest } = JSON.parse(json);
+      return JSON.stringify(rest);
+    }
+    return json;
+  }
+
+  @Get('history')
+  @Roles('sales', 'device-registry', 'auditor', 'service-center')
+  @ApiOperation({ summary: 'Every event that touched the unit or its chain, inherited ones too, in global order.' })
+  async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
+    await this.runtime.consistentRead(positionOf(query.minPosition));
+    if (!this.runtime.reads.knowsSerial(serial)) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+    return { serial, checkpoint: this.runtime.reads.checkpoint().toString(), events: await this.runtime.reads.history(serial, query.knownAt) };
+  }
+
+  @Get('timeline')
+  @Roles('sales', 'device-registry', 'auditor', 'service-center')
+  @ApiOperation({ summary: 'The entitlement view after each event, as the ledger knew it when the event was recorded (disputes).' })
+  async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
+    await this.runtime.consistentRead(positionOf(query.minPosition));
+    if (!this.runtime.reads.knowsSerial(serial)) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+    const knownAt = query.knownAt ?? this.runtime.clock.now().toISOString();
+    return { serial, knownAt, checkpoint: this.runtime.reads.checkpoint().toString(), entries: await this.runtime.reads.timeline(serial, knownAt) };
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Errors as RFC 9457 problem details (application/problem+json): { type, title, status, detail,
+ * code } plus `errors` for malformed input (400) and `rule` for business refusals (422).
+ * Nothing a client sends ends as a 500.
+ */
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { InvalidCommand, NotFound, Refusal, StateConflict } from '@careledger/domain';
+import { ConcurrencyConflict, DuplicateEventIdConflict, StoreUnavailable } from '@careledger/event-store';
+import { StaleRevision } from '@careledger/ledger';
+import type { FastifyReply } from 'fastify';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  rule?: string;
+  errors?: { field: string; message: string }[];
+  [extra: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const PROBLEM_BASE = 'https://careledger.dev/problems/';
+
+export function problem(status: number, code: string, detail: string, extra: Partial<Problem> = {}): Problem {
+  return { type: `${PROBLEM_BASE}${code}`, title: TITLES[status] ?? 'Error', status, detail, code, ...extra };
+}
+
+/** Thrown by the API for its own 4xx answers. */
+export class ProblemException extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
+}
+
+export const badRequest = (detail: string, errors: { field: string; message: string }[] = []) =>
+  new ProblemException(problem(400, 'ValidationFailed', detail, { errors }));
+export const unauthorized = (detail = 'A valid Bearer token is required.') => new ProblemException(problem(401, 'Unauthorized', detail));
+export const forbidden = (detail: string) => new ProblemException(problem(403, 'Forbidden', detail));
+export const notFound = (code: string, detail: string) => new ProblemException(problem(404, code, detail));
+export const conflict = (code: string, detail: string) => new ProblemException(problem(409, code, detail));
+
+/** Maps anything thrown while handling a request to a problem. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ProblemException) return error.problem;
+  if (error instanceof Refusal) return problem(422, error.code, error.message, { rule: error.rule });
+  if (error instanceof InvalidCommand) return problem(400, 'ValidationFailed', error.message, { errors: error.errors });
+  if (error instanceof StateConflict) return problem(409, error.code, error.message);
+  if (error instanceof NotFound) return problem(404, error.code, error.message);
+  if (error instanceof StaleRevision) return problem(412, 'ConcurrencyConflict', `${error.message} Read the resource again and retry with its current revision.`);
+  if (error instanceof ConcurrencyConflict) return problem(409, 'ConcurrencyConflict', 'The resource kept changing while the command was decided; retry.');
+  if (error instanceof DuplicateEventIdConflict) return problem(409, 'IdempotencyKeyReused', 'These event ids belong to another command.');
+  if (error instanceof StoreUnavailable) return problem(503, 'StoreUnavailable', 'The event store is unreachable; retry later.');
+  if (error instanceof HttpException) return fromStatus(error.getStatus(), error.message);
+  const fastify = error as { statusCode?: number; message?: string };
+  if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    return fromStatus(fastify.statusCode, fastify.message ?? '');
+  }
+  return problem(500, 'InternalError', 'Something went wrong on our side; it has been logged.');
+}
+
+/** Client errors raised by the HTTP layer itself (routing, body parsing, limits). */
+function fromStatus(status: number, message: string): Problem {
+  switch (status) {
+    case 400:
+      return problem(400, 'MalformedJson', `The body is not valid JSON. ${message}`.trim(), { errors: [{ field: '', message: 'malformed JSON' }] });
+    case 404:
+      return problem(404, 'NotFound', message || 'No such resource.');
+    case 405:
+      return problem(405, 'MethodNotAllowed', message || 'Method not allowed.');
+    case 413:
+      return problem(413, 'PayloadTooLarge', 'The request body is too large.');
+    case 415:
+      return problem(415, 'UnsupportedMediaType', 'Send the body as application/json.');
+    default:
+      return problem(status, status >= 500 ? 'InternalError' : `Http${status}`, message || 'Request refused.');
+  }
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem): void {
+  if (p.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="careledger"');
+  reply.status(p.status).header('Content-Type', 'application/problem+json; charset=utf-8').send(JSON.stringify(p));
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const p = toProblem(exception);
+    if (p.status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    sendProblem(reply, p);
+  }
+}
