@@ -14,7 +14,7 @@ import { AppModule } from './app.module';
 import { TokenRegistry } from './auth/tokens';
 import { AppConfig } from './config';
 import { MetricsService } from './http/metrics.service';
-import { problem, ProblemException, sendProblem, toProblem } from './http/problem';
+import { problem, ProblemException } from './http/problem';
 
 export interface App {
   app: NestFastifyApplication;
@@ -98,13 +98,6 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
   });
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string
   fastify.removeContentTypeParser('text/plain');
-  // errors raised by Fastify before Nest routes the request (bad JSON, too large, wrong type)
-  fastify.setErrorHandler((error, _request, reply) => {
-    const p = toProblem(error);
-    if (p.status >= 500) logger.error({ err: error }, 'unhandled error');
-    sendProblem(reply, p);
-  });
-
   app.useGlobalPipes({
     // a body must be a JSON object (arrays, strings and numbers are malformed input)
     transform(value: unknown, metadata) {

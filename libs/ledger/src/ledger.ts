@@ -147,7 +147,8 @@ export class Ledger {
     const last = results[results.length - 1].result;
     return {
       decision,
-      repeat: false,
+      // every event id was already stored: a concurrent twin of this command got there first
+      repeat: results.every((r) => r.result.deduplicated),
       eventIds,
       streamId: primary.streamId,
       revision: primary.result.nextExpectedRevision,

@@ -1,0 +1,126 @@
+/**
+ * Starts the real app in-process on temporary SQLite files and drives it over HTTP on loopback.
+ * Roles: admin, sales, registry (device-registry), auditor, sc1/sc2 (service-center:SC-1/SC-2).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { App, createApp } from '../src/app';
+import { TokenRegistry } from '../src/auth/tokens';
+import { loadConfig } from '../src/config';
+
+export const TOKENS = {
+  admin: { token: 'admin-token-0001', role: 'admin' },
+  sales: { token: 'sales-token-0001', role: 'sales' },
+  registry: { token: 'registry-token-01', role: 'device-registry' },
+  auditor: { token: 'auditor-token-001', role: 'auditor' },
+  sc1: { token: 'center-one-token1', role: 'service-center:SC-1' },
+  sc2: { token: 'center-two-token2', role: 'service-center:SC-2' },
+} as const;
+
+export type As = keyof typeof TOKENS | null;
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class TestServer {
+  private constructor(
+    readonly app: App,
+    readonly baseUrl: string,
+    private readonly dir: string,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<TestServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'careledger-api-'));
+    const config = {
+      ...loadConfig({ CARELEDGER_DB: join(dir, 'ledger.sqlite'), LOG_LEVEL: 'silent', ...env }),
+      sweepIntervalSeconds: 0,
+      logLevel: 'silent',
+    };
+    const tokens = new TokenRegistry(Object.values(TOKENS).map((t) => ({ ...t })));
+    const app = await createApp(config, tokens);
+    await app.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.app.getHttpServer().address() as AddressInfo;
+    return new TestServer(app, `http://127.0.0.1:${address.port}`, dir);
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async call<T = any>(method: string, path: string, as: As, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+    const h: Record<string, string> = { ...headers };
+    if (as) h.authorization = `Bearer ${TOKENS[as].token}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      h['content-type'] ??= 'application/json';
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    const res = await fetch(this.baseUrl + path, { method, headers: h, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (metrics, html)
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  post<T = any>(path: string, as: As, body?: unknown, headers?: Record<string, string>) {
+    return this.call<T>('POST', path, as, body, headers);
+  }
+
+  put<T = any>(path: string, as: As, body?: unknown, headers?: Record<string, string>) {
+    return this.call<T>('PUT', path, as, body, headers);
+  }
+
+  get<T = any>(path: string, as: As = 'admin', headers?: Record<string, string>) {
+    return this.call<T>('GET', path, as, undefined, headers);
+  }
+
+  /** The number of events in the log (to prove refused requests append nothing). */
+  async eventCount(): Promise<number> {
+    return Number(await this.app.runtime.store.headPosition());
+  }
+}
+
+/** A small vocabulary over the API for scenarios. */
+export function scenario(server: TestServer) {
+  const expectOk = (a: Answer, what: string) => {
+    if (a.status !== 201 && a.status !== 200) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
+    return a.body;
+  };
+  return {
+    activate: async (serial: string, model: string, region: string, activatedAt: string) =>
+      expectOk(await server.post(`/v1/devices/${serial}/activation`, 'registry', { model, region, activatedAt }), 'activation'),
+    pair: async (serial: string, kind: string, action: string, at: string, ref = `${kind}-1`) =>
+      expectOk(await server.post(`/v1/devices/${serial}/pairings`, 'registry', { kind, ref, action, at }), 'pairing'),
+    buy: async (body: Record<string, unknown>) => expectOk(await server.post('/v1/plans', 'sales', body), 'purchase'),
+    center: async (centerId: string, region: string) =>
+      expectOk(await server.put(`/v1/service-centers/${centerId}`, 'admin', { name: `Center ${centerId}`, region }), 'service center'),
+    open: (body: Record<string, unknown>, as: As = 'sc1') =>
+      server.post('/v1/claims', as, { serviceCenterId: 'SC-1', kind: 'damage', cause: 'collision', ...body }),
+    /** Opens, approves, pays and fulfils a damage claim; returns the approval answer. */
+    replace: async (serial: string, claimRef: string, at: string, replacementSerial: string) => {
+      const opened = expectOk(
+        await server.post('/v1/claims', 'sc1', { claimRef, serial, kind: 'damage', cause: 'collision', incidentAt: at, openedAt: at, serviceCenterId: 'SC-1' }),
+        'open claim',
+      );
+      const approval = expectOk(await server.post(`/v1/claims/${opened.claimId}/approval`, 'sc1', { at }), 'approval');
+      expectOk(await server.post(`/v1/claims/${opened.claimId}/payment`, 'sc1', { at, ...approval.fee }), 'payment');
+      expectOk(await server.post(`/v1/claims/${opened.claimId}/fulfilment`, 'sc1', { at, replacementSerial }), 'fulfilment');
+      return { claimId: opened.claimId as string, approval };
+    },
+    entitlements: async (serial: string, query = '') => {
+      const a = await server.get(`/v1/devices/${serial}/entitlements${query}`, 'sc1');
+      if (a.status !== 200) throw new Error(`entitlements ${serial}: ${a.status} ${JSON.stringify(a.body)}`);
+      return a.body;
+    },
+  };
+}
