@@ -1,0 +1,57 @@
+/**
+ * Full rebuild: project the whole log into fresh tables (prefix rmb_) while the live ones keep
+ * answering, then catch up on what arrived meanwhile and swap the fresh tables in, all under one
+ * write transaction so no event falls between the two.
+ */
+import type Database from 'better-sqlite3';
+import { Catalogue } from '@careledger/domain';
+import { EventStore } from '@careledger/event-store';
+import { ProjectionRunner } from './runner';
+import { BUILD, createSchema, dropSchema, swapIn } from './schema';
+
+export interface RebuildProgress {
+  position: bigint;
+  head: bigint;
+  events: number;
+}
+
+export interface RebuildResult {
+  events: number;
+  position: bigint;
+  ms: number;
+}
+
+export async function rebuild(
+  store: EventStore,
+  db: Database.Database,
+  catalogue: Catalogue,
+  options: { batchSize?: number; onProgress?: (p: RebuildProgress) => void } = {},
+): Promise<RebuildResult> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? 5000;
+  dropSchema(db, BUILD);
+  createSchema(db, BUILD);
+  const builder = new ProjectionRunner(store, db, catalogue, BUILD, { batchSize });
+  let events = 0;
+  const head = await store.headPosition();
+  const drain = async () => {
+    for (;;) {
+      const batch = await store.readAll({ after: builder.checkpoint === 0n ? null : builder.checkpoint, maxCount: batchSize });
+      if (batch.length === 0) return;
+      builder.applyBatch(batch);
+      events += batch.length;
+      options.onProgress?.({ position: builder.checkpoint, head, events });
+    }
+  };
+  await drain();
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    await drain();
+    swapIn(db);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+  return { events, position: builder.checkpoint, ms: performance.now() - started };
+}
