@@ -19,6 +19,13 @@ export interface AppConfig {
   corsOrigins: string[];
 }
 
+/** Every environment variable the app reads (the compose test checks docker-compose.yml against it). */
+export const ENV_VARS = [
+  'PORT', 'HOST', 'CARELEDGER_DB', 'CARELEDGER_READ_DB', 'EVENTSTORE_CONNECTION_STRING', 'CARELEDGER_TOKENS_FILE',
+  'CARELEDGER_CATALOGUE', 'CARELEDGER_SWEEP_INTERVAL_SECONDS', 'CARELEDGER_BODY_LIMIT_BYTES', 'LOG_LEVEL', 'CARELEDGER_CORS_ORIGINS',
+  'NODE_ENV',
+] as const;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const dbPath = resolve(env.CARELEDGER_DB ?? join('data', 'careledger.sqlite'));
   const readDbPath = resolve(env.CARELEDGER_READ_DB ?? join(dirname(dbPath), `${basenameWithoutExt(dbPath)}.read.sqlite`));

@@ -1,0 +1,107 @@
+/**
+ * The built app as a process, the way `npm start` runs it: a first start without a tokens file
+ * writes one and says where, /health answers, the OpenAPI document carries every body's schema
+ * (the swagger plugin ran at build time), and SIGTERM shuts it down cleanly.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+const main = join(root, 'dist', 'apps', 'api', 'apps', 'api', 'src', 'main.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, ms = 20_000): Promise<Response> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
+    try {
+      return await fetch(url);
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('the app did not start');
+}
+
+describe('the built app (npm start)', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let output = '';
+  let base: string;
+
+  beforeAll(async () => {
+    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test does it in pretest)`);
+    dir = mkdtempSync(join(tmpdir(), 'careledger-e2e-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, [main], {
+      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', CARELEDGER_DB: join(dir, 'data', 'ledger.sqlite'), CARELEDGER_SWEEP_INTERVAL_SECONDS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    await waitForHealth(`${base}/health`, child);
+  }, 30_000);
+
+  afterAll(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('serves /health on the embedded store', async () => {
+    const health = await (await fetch(`${base}/health`)).json();
+    expect(health).toMatchObject({ status: 'ok', store: { kind: 'sqlite', reachable: true } });
+  });
+
+  test('a first start writes fresh tokens and says where; they work', async () => {
+    const file = join(dir, 'data', 'tokens.json');
+    expect(output).toContain(file);
+    const tokens = JSON.parse(readFileSync(file, 'utf8')) as { token: string; role: string }[];
+    expect(tokens.map((t) => t.role)).toEqual(expect.arrayContaining(['admin', 'sales', 'device-registry', 'auditor']));
+    const sales = tokens.find((t) => t.role === 'sales')!.token;
+    const res = await fetch(`${base}/v1/plans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sales}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ term: '1y', model: 'Mavic 3', region: 'US', channel: 'online', purchasedAt: '2024-03-10T09:00:00-07:00', orderId: 'E2E-1', serial: 'E2E-A' }),
+    });
+    expect(res.status).toBe(201);
+  });
+
+  test('the OpenAPI document has every path with its body schema', async () => {
+    const doc = await (await fetch(`${base}/docs-json`)).json();
+    const paths = Object.keys(doc.paths);
+    for (const p of [
+      '/v1/devices/{serial}/activation', '/v1/devices/{serial}/pairings', '/v1/devices/{serial}/verifications', '/v1/plans',
+      '/v1/plans/{planId}/binding', '/v1/plans/{planId}/renewals', '/v1/plans/{planId}/care-plus', '/v1/plans/{planId}',
+      '/v1/claims', '/v1/claims/{claimId}/approval', '/v1/claims/{claimId}/denial', '/v1/claims/{claimId}/cancellation',
+      '/v1/claims/{claimId}/payment', '/v1/claims/{claimId}/fulfilment', '/v1/claims/{claimId}', '/v1/devices/{serial}/service-records',
+      '/v1/service-centers/{centerId}', '/v1/corrections', '/v1/devices/{serial}/warranty-extensions', '/v1/devices/{serial}/entitlements',
+      '/v1/devices/{serial}/history', '/v1/devices/{serial}/timeline', '/v1/audit/events', '/v1/audit/decisions', '/v1/audit/verify',
+      '/v1/service-centers/{centerId}/dashboard', '/v1/service-centers/{centerId}/claims', '/health', '/metrics',
+    ]) {
+      expect(paths).toContain(p);
+    }
+    expect(Object.keys(doc.components.schemas.PurchaseDto.properties)).toEqual(
+      expect.arrayContaining(['term', 'model', 'region', 'channel', 'purchasedAt', 'orderId', 'serial', 'deliveredAt', 'price']),
+    );
+    expect(doc.components.schemas.ClaimDto.properties.cause.enum).toContain('flyaway');
+    expect((await fetch(`${base}/docs`)).status).toBe(200);
+  });
+
+  test('SIGTERM shuts it down cleanly', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
