@@ -68,6 +68,8 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
+        // helmet's default would make browsers fetch the page's scripts over https on a plain-http origin (the /dashboard over a LAN address)
+        upgradeInsecureRequests: null,
       },
     },
     crossOriginEmbedderPolicy: false,

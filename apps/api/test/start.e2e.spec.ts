@@ -60,7 +60,7 @@ describe('the built app (npm start)', () => {
   });
 
   test('serves /health on the embedded store', async () => {
-    const health = await (await fetch(`${base}/health`)).json();
+    const health = (await (await fetch(`${base}/health`)).json()) as any;
     expect(health).toMatchObject({ status: 'ok', store: { kind: 'sqlite', reachable: true } });
   });
 
@@ -79,7 +79,7 @@ describe('the built app (npm start)', () => {
   });
 
   test('the OpenAPI document has every path with its body schema', async () => {
-    const doc = await (await fetch(`${base}/docs-json`)).json();
+    const doc = (await (await fetch(`${base}/docs-json`)).json()) as any;
     const paths = Object.keys(doc.paths);
     for (const p of [
       '/v1/devices/{serial}/activation', '/v1/devices/{serial}/pairings', '/v1/devices/{serial}/verifications', '/v1/plans',
