@@ -6,8 +6,8 @@
 import { Catalogue, ModelInfo, PolicyVersion, Region, ReplacementQuota, ServiceQuota, TermKind } from './catalogue/catalogue';
 import {
   BindingVia, CarePlusPurchased, ClaimApproved, ClaimCancelled, ClaimDenied, ClaimFulfilled, ClaimOpened, ClaimPaid,
-  DeviceActivated, DeviceBoundToPlan, deviceStream, PlanBound, PlanPurchased, PlanRenewed, planStream, ServiceRecorded,
-  WarrantyExtensionGranted,
+  DeviceActivated, DeviceBoundToPlan, deviceStream, EventCorrected, PlanBound, PlanPurchased, PlanRenewed, planStream,
+  ServiceRecorded, WarrantyExtensionGranted,
 } from './events';
 import { Fact, ofType } from './facts';
 import { addDays, addMonths, dateInZone, instantMs, IsoDate, startOfDay, ZonedWindow, zoned } from './time';
@@ -19,6 +19,8 @@ export class World {
   constructor(
     readonly catalogue: Catalogue,
     readonly facts: readonly Fact[],
+    /** The corrections among the loaded events and what they voided (X1), when the caller has them. */
+    readonly known: { corrections: readonly Fact<EventCorrected>[]; voided: ReadonlyMap<string, string> } = { corrections: [], voided: new Map() },
   ) {
     for (const f of facts) {
       const list = this.byStream.get(f.streamId);
@@ -41,7 +43,7 @@ export class World {
 
   /** A world restricted to a subset of facts (e.g. those that happened by a business time). */
   filter(predicate: (f: Fact) => boolean): World {
-    return new World(this.catalogue, this.facts.filter(predicate));
+    return new World(this.catalogue, this.facts.filter(predicate), this.known);
   }
 }
 
@@ -329,9 +331,18 @@ export function termAt(chain: Chain, ms: number): Term | null {
   return i === null ? null : chain.terms[i];
 }
 
-/** Approved and not denied or cancelled: the claim holds quota (R7). */
+/**
+ * Approved and not denied or cancelled: the claim holds quota (R7). A fulfilled claim (the unit was
+ * issued) keeps holding it even if a correction later voids or moves its approval: X2 flags that,
+ * it never gives the replacement back silently.
+ */
 export function holdsQuota(c: ClaimState): boolean {
-  return c.approved !== null && c.denied === null && c.cancelled === null;
+  return (c.approved !== null && c.denied === null && c.cancelled === null) || c.fulfilled !== null;
+}
+
+/** The fact by which a claim holds quota: its approval, or its fulfilment when no approval is known. */
+export function reservingFact(c: ClaimState): Fact<ClaimApproved | ClaimFulfilled> | null {
+  return c.approved ?? c.fulfilled;
 }
 
 export function reservedIn(chain: Chain, termIndex: number, except?: string): ClaimState[] {

@@ -2,22 +2,22 @@
  * Pure deciders: (command, facts, now) -> events to append, or a refusal with its RULES code.
  * When several rules refuse one command, the first in RULES R10's order answers.
  */
-import { PlanTerm, Region } from './catalogue/catalogue';
+import { PlanTerm, Region, TermKind } from './catalogue/catalogue';
 import { InvalidCommand, NotFound, Refusal, RefusalCode, StateConflict } from './codes';
 import { Command, CommandMeta } from './commands';
 import {
-  businessTimeOf, ClaimFulfilled, DomainEvent, deviceStream, planStream, serviceCenterStream, WarrantyExtensionGranted,
+  businessTimeOf, ClaimFulfilled, DomainEvent, deviceStream, PlanPurchased, planStream, serviceCenterStream, WarrantyExtensionGranted,
 } from './events';
 import {
-  buildChain, Chain, chainSerials, ClaimState, confirmedBindings, currentBinding, officialWarranty,
+  buildChain, Chain, chainSerials, ClaimState, confirmedBindings, currentBinding, currentUnit, officialWarranty,
   quotaBalance, termAt, unitAt, World,
 } from './chain';
 import { Fact, ofType } from './facts';
 import { validateAmendment } from './amendments';
-import { addMonths, dateInZone, DAY_MS, instantMs, IsoDate } from './time';
+import { addDays, addMonths, dateInZone, instantMs, isInstant, IsoDate, startOfDay } from './time';
 import { coveredUntilAt } from './warranty';
 import {
-  carePlusRefusal, claimInputOf, claimRefusal, ClaimInput, feeFor, firstPurchaseRefusal, renewalRefusal, rewardState,
+  carePlusRefusal, claimInputOf, claimRefusal, ClaimInput, feeFor, firstPurchaseRefusal, fitsChain, renewalRefusal, rewardState,
 } from './rules';
 
 export interface Append {
@@ -81,7 +81,7 @@ export function decide(world: World, command: Command, meta: CommandMeta): Decis
     case 'GrantGoodwill':
       return grantGoodwill(world, command, meta);
     case 'CorrectEvent':
-      return correct(world, command);
+      return correct(world, command, meta);
     case 'RegisterServiceCenter':
       return registerServiceCenter(world, command);
     case 'GrantDueExtensions':
@@ -100,11 +100,7 @@ export function decide(world: World, command: Command, meta: CommandMeta): Decis
 export function streamsFor(world: World, command: Command): string[] {
   const streams = new Set<string>();
   const addDevice = (serial: string, withChain: boolean) => {
-    streams.add(deviceStream(serial));
-    for (const f of ofType(world.device(serial), 'DeviceBoundToPlan')) {
-      streams.add(planStream(f.event.data.planId));
-      if (withChain) for (const s of chainSerials(world, f.event.data.planId)) streams.add(deviceStream(s));
-    }
+    for (const s of unitStreams(world, serial, withChain)) streams.add(s);
   };
   const addPlan = (planId: string) => {
     streams.add(planStream(planId));
@@ -157,6 +153,19 @@ export function streamsFor(world: World, command: Command): string[] {
   return [...streams];
 }
 
+/**
+ * Streams that describe a unit: its own, the plans it was ever bound to, and (withChain) the other
+ * units of those plans, whose activation and pairings the chain inherits.
+ */
+export function unitStreams(world: World, serial: string, withChain = true): string[] {
+  const streams = new Set<string>([deviceStream(serial)]);
+  for (const f of ofType(world.device(serial), 'DeviceBoundToPlan')) {
+    streams.add(planStream(f.event.data.planId));
+    if (withChain) for (const s of chainSerials(world, f.event.data.planId)) streams.add(deviceStream(s));
+  }
+  return [...streams];
+}
+
 // ---------------------------------------------------------------------------------------------
 // helpers
 
@@ -193,6 +202,13 @@ function requireClaim(chain: Chain, claimId: string): ClaimState {
 function notBefore(field: string, value: string, earliestMs: number, earliestLabel: string): void {
   if (instantMs(value) < earliestMs) {
     throw new InvalidCommand([{ field, message: `must not be before ${earliestLabel}` }]);
+  }
+}
+
+/** C5: a region outside the catalogue's sales regions is not a value the domain can reason about. */
+function knownRegion(world: World, region: string): void {
+  if (!Object.prototype.hasOwnProperty.call(world.catalogue.data.regions, region)) {
+    throw new InvalidCommand([{ field: 'region', message: `must be one of ${Object.keys(world.catalogue.data.regions).join(', ')}` }]);
   }
 }
 
@@ -266,6 +282,7 @@ function planYear2Grant(chain: Chain, at: string): DomainEvent | null {
 // device facts
 
 function activate(world: World, c: Extract<Command, { type: 'ActivateDevice' }>, meta: CommandMeta): Decision {
+  knownRegion(world, c.region);
   notInFuture(world, meta, c.activatedAt);
   const model = world.catalogue.model(c.model);
   const existing = ofType(world.device(c.serial), 'DeviceActivated')[0];
@@ -294,6 +311,7 @@ function purchase(world: World, c: Extract<Command, { type: 'PurchasePlan' }>, m
   if ((c.channel === 'bundle' || c.channel === 'online') && !c.serial) {
     throw new InvalidCommand([{ field: 'serial', message: `serial is required for ${c.channel} plans` }]);
   }
+  knownRegion(world, c.region);
   notInFuture(world, meta, c.purchasedAt, c.deliveredAt);
   const catalogue = world.catalogue;
   const model = catalogue.model(c.model);
@@ -564,6 +582,12 @@ function fulfilClaim(world: World, c: Extract<Command, { type: 'FulfilClaim' }>,
   if (!holder || holder.serial !== claim.data.serial) {
     throw new Refusal('DeviceNotCovered', `${claim.data.serial} no longer holds plan ${chain.planId}.`);
   }
+  // A fulfilment reported late (dated before a replacement already recorded) must not issue a
+  // second unit for the same one: the chain would fork (I1, I2).
+  const current = currentUnit(chain);
+  if (current && current.serial !== claim.data.serial) {
+    throw new Refusal('DeviceNotCovered', `${claim.data.serial} was already replaced by ${current.serial} on plan ${chain.planId}.`);
+  }
   if (chain.units.some((u) => u.serial === c.replacementSerial)) {
     throw new Refusal('AlreadyBound', `${c.replacementSerial} already held plan ${chain.planId}.`);
   }
@@ -639,6 +663,9 @@ function recordService(world: World, c: Extract<Command, { type: 'RecordService'
 }
 
 function grantGoodwill(world: World, c: Extract<Command, { type: 'GrantGoodwill' }>, meta: CommandMeta): Decision {
+  if (!Number.isInteger(c.months) || c.months < 1 || c.months > 36) {
+    throw new InvalidCommand([{ field: 'months', message: 'must be an integer from 1 to 36' }]);
+  }
   notInFuture(world, meta, c.at);
   const atMs = instantMs(c.at);
   const binding = currentBinding(world, c.serial);
@@ -671,9 +698,16 @@ function grantGoodwill(world: World, c: Extract<Command, { type: 'GrantGoodwill'
 // ---------------------------------------------------------------------------------------------
 // corrections, directory, sweeps
 
-function correct(world: World, c: Extract<Command, { type: 'CorrectEvent' }>): Decision {
+function correct(world: World, c: Extract<Command, { type: 'CorrectEvent' }>, meta: CommandMeta): Decision {
   const target = world.stream(c.streamId).find((f) => f.eventId === c.eventId);
-  if (!target) throw new StateConflict('AlreadyVoided', `Event ${c.eventId} is already voided.`);
+  if (!target) {
+    // Corrections are not facts of the world: tell a correction, a voided event and an unknown id apart.
+    if (world.known.corrections.some((f) => f.eventId === c.eventId)) {
+      throw new Refusal('NotCorrectable', 'A correction cannot be corrected; record a new correction of the original event.');
+    }
+    if (world.known.voided.has(c.eventId)) throw new StateConflict('AlreadyVoided', `Event ${c.eventId} is already voided.`);
+    throw new NotFound('EventNotFound', `No event ${c.eventId} in ${c.streamId}.`);
+  }
   const type = target.event.type;
   if (type === 'EventCorrected' || type === 'DeviceBoundToPlan') {
     throw new Refusal('NotCorrectable', type === 'EventCorrected'
@@ -686,6 +720,8 @@ function correct(world: World, c: Extract<Command, { type: 'CorrectEvent' }>): D
       throw new InvalidCommand([{ field: 'amendment', message: 'an amend correction needs the fields to change' }]);
     }
     amendment = validateAmendment(world.catalogue, type, c.amendment);
+    notInFuture(world, meta, ...Object.values(amendment).filter(isInstant)); // T4, as for the original fact
+    if (type === 'PlanPurchased' && typeof amendment.term === 'string') checkAmendedTerm(world, target as Fact<PlanPurchased>, amendment.term as PlanTerm);
   } else if (c.amendment) {
     throw new InvalidCommand([{ field: 'amendment', message: 'a void correction takes no amendment' }]);
   }
@@ -695,7 +731,23 @@ function correct(world: World, c: Extract<Command, { type: 'CorrectEvent' }>): D
   }, { eventId: c.eventId });
 }
 
+/** P1/P2 still hold for the chain once its first plan's term is corrected (renewals are voided first). */
+function checkAmendedTerm(world: World, purchase: Fact<PlanPurchased>, term: PlanTerm): void {
+  const model = world.catalogue.findModel(purchase.event.data.model);
+  if (model && !model.plans.includes(term)) throw new Refusal('UnknownPlan', `${model.name} has no ${term} plan.`);
+  const kinds: TermKind[] = [term];
+  for (const f of world.stream(purchase.streamId)) {
+    if (f.event.type === 'PlanRenewed') kinds.push('renewal');
+    if (f.event.type === 'CarePlusPurchased') kinds.push('care-plus');
+  }
+  if (!fitsChain(kinds, world.catalogue.rules.maxChainMonths)) {
+    const code = term === '2y' && kinds.includes('care-plus') ? 'NotAllowedWith2YearPlan' : 'MaxTermExceeded';
+    throw new Refusal(code, `As a ${term} plan the chain would be ${kinds.join('+')}; void the renewals or Care Refresh+ first.`);
+  }
+}
+
 function registerServiceCenter(world: World, c: Extract<Command, { type: 'RegisterServiceCenter' }>): Decision {
+  knownRegion(world, c.region);
   const stream = serviceCenterStream(c.centerId);
   const last = ofType(world.stream(stream), 'ServiceCenterRegistered').pop();
   if (last && last.event.data.name === c.name && last.event.data.region === c.region) {
@@ -724,7 +776,8 @@ function grantDueExtensions(world: World, c: Extract<Command, { type: 'GrantDueE
   if (c.kinds.includes('safe-use-reward') && !granted.has('safe-use-reward')) {
     const reward = rewardState(world, chain);
     const first = chain.terms[0];
-    const settleMs = first ? first.window.untilMs + world.catalogue.rules.rewardSettlementDays * DAY_MS : Infinity;
+    // Calendar days in the region zone (T2), like the renewal grace: not 24-hour multiples across DST.
+    const settleMs = first ? startOfDay(addDays(first.window.until, world.catalogue.rules.rewardSettlementDays), chain.zone) : Infinity;
     if (reward.status === 'pending' && reward.window && meta.now >= settleMs && reward.unsettledClaims.length === 0) {
       events.push({
         type: 'WarrantyExtensionGranted',

@@ -5,12 +5,14 @@
  */
 import { Catalogue, Money, Region } from './catalogue/catalogue';
 import {
-  buildChain, Chain, confirmedBindings, currentUnit, holdsQuota, officialWarranty, quotaBalance, termAt, World,
+  buildChain, Chain, confirmedBindings, currentUnit, holdsQuota, officialWarranty, quotaBalance, reservingFact, termAt, World,
 } from './chain';
 import { carePlusRefusal, claimInputOf, claimRefusal, feeFor, renewalRefusal, rewardState } from './rules';
 import { coveredUntilOf, WarrantyInterval, warrantyIntervals } from './warranty';
-import { ExtensionKind } from './events';
+import { EventCorrected, ExtensionKind } from './events';
+import { unitStreams } from './decide';
 import { Fact, FactSet, ofType, RecordedEvent, toFacts } from './facts';
+import type { ClaimState } from './chain';
 import { addDays, businessPoint, dateInZone, instantInZone, instantMs, IsoDate, startOfDay, zoned } from './time';
 
 export type Coverage = 'active' | 'pending' | 'expired' | 'none' | 'transferred';
@@ -147,8 +149,11 @@ function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownA
   const binding = bindings.length > 0 ? bindings[bindings.length - 1] : null;
   const chain = binding ? buildChain(world, binding.planId) : null;
   const explanation = new Explanation();
-  if (set.corrections.length > 0) {
-    explanation.add('corrections', ['X1'], set.corrections.map((c) => c.eventId));
+  // the corrections that touched this unit's facts (its streams, its chain's and the chain's units')
+  const streams = new Set(unitStreams(known, serial));
+  const corrections = set.corrections.filter((c) => streams.has(c.streamId));
+  if (corrections.length > 0) {
+    explanation.add('corrections', ['X1'], corrections.map((c) => c.eventId));
   }
   if (!chain) return unboundView(world, serial, atMs, knownAtMs, explanation);
 
@@ -198,11 +203,11 @@ function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownA
     const termFacts = term.index === 0 ? planFacts : [term.fact];
     explanation.add('replacement.window', ['T1', 'T2', term.kind === '2y' ? 'W2' : term.index === 0 ? 'W1' : 'W3'], termFacts);
     const claimFacts = chain.claims
-      .filter((c) => c.termIndex === term.index && c.approved)
-      .flatMap((c) => [c.approved!, ...(c.denied ? [c.denied] : []), ...(c.cancelled ? [c.cancelled] : [])]);
+      .filter((c) => c.termIndex === term.index && reservingFact(c))
+      .flatMap((c) => [reservingFact(c)!, ...(c.denied ? [c.denied] : []), ...(c.cancelled ? [c.cancelled] : [])]);
     explanation.add('replacement.remaining', ['R1', 'R7', 'W6', 'C7'], [term.fact, ...claimFacts]);
-    explanation.add('replacement.flyawayRemaining', ['R1', 'C2'], balance.claims.filter((c) => c.data.kind === 'flyaway').map((c) => c.approved!));
-    explanation.add('replacement.nextFee', ['C6', 'R7'], balance.claims.map((c) => c.approved!));
+    explanation.add('replacement.flyawayRemaining', ['R1', 'C2'], balance.claims.filter((c) => c.data.kind === 'flyaway').map((c) => reservingFact(c)!));
+    explanation.add('replacement.nextFee', ['C6', 'R7'], balance.claims.map((c) => reservingFact(c)!));
   }
 
   const official = officialWarranty(world, chain.model, chain.region, chain.activation);
@@ -240,7 +245,7 @@ function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownA
   explanation.add('renewal', ['N1', 'N2', 'P2'], [...planFacts, ...chain.extensions]);
   explanation.add('carePlus', ['N3', 'P2', 'C7'], [...planFacts, ...chain.extensions]);
 
-  const conflicts = transferred ? [] : findConflicts(world, chain, set, reward.grantedDespiteForfeit);
+  const conflicts = transferred ? [] : findConflicts(world, chain, corrections, reward.grantedDespiteForfeit);
   if (conflicts.length > 0) explanation.add('conflicts', ['X2'], conflicts.flatMap((c) => c.eventIds));
 
   return {
@@ -331,19 +336,31 @@ function serviceBalance(chain: Chain, term: ReturnType<typeof termAt>) {
  * X2: a fulfilled replacement that the facts as now known would refuse is not undone; it is
  * flagged for a person to settle. Likewise a safe-use reward granted before a late fact forfeited it.
  */
-function findConflicts(world: World, chain: Chain, set: FactSet, rewardGrantedDespiteForfeit: boolean): ConflictView[] {
+function findConflicts(world: World, chain: Chain, corrections: Fact<EventCorrected>[], rewardGrantedDespiteForfeit: boolean): ConflictView[] {
   const conflicts: ConflictView[] = [];
-  const approvalOrder = chain.claims
-    .filter((c) => holdsQuota(c))
-    .sort((a, b) => (a.approved!.position < b.approved!.position ? -1 : 1));
+  const position = (c: ClaimState) => reservingFact(c)!.position;
+  const approvalOrder = chain.claims.filter((c) => holdsQuota(c)).sort((a, b) => (position(a) < position(b) ? -1 : 1));
   for (const claim of chain.claims) {
     if (!claim.fulfilled) continue;
+    if (!claim.approved || claim.payments.length === 0) {
+      // The approval or the payment was voided (or, amended, now comes after the unit was issued).
+      const later = corrections.filter((c) => c.recordedMs > claim.fulfilled!.recordedMs).map((c) => c.eventId);
+      conflicts.push({
+        rule: 'X2',
+        eventIds: [claim.opened.eventId, claim.fulfilled.eventId, ...later],
+        detail: `Claim ${claim.data.claimRef} was fulfilled (${claim.fulfilled.event.data.replacementSerial} issued), but as now known it was not ${claim.approved ? 'paid' : 'approved'} before.`,
+      });
+      continue;
+    }
     const earlier = approvalOrder.filter(
-      (c) => c.claimId !== claim.claimId && c.termIndex === claim.termIndex && c.approved!.position < claim.approved!.position,
+      (c) => c.claimId !== claim.claimId && c.termIndex === claim.termIndex && position(c) < position(claim),
     );
-    const refusal = claimRefusal(world, chain, claimInputOf(claim), { unitCheckMs: claim.openedMs, quotaClaims: earlier });
+    // The unit check sees the units bound before this fulfilment was recorded: the unit this claim
+    // issued (possibly at the very instant the claim was opened) must not displace the claimant.
+    const before: Chain = { ...chain, units: chain.units.filter((u) => u.fact.position < claim.fulfilled!.position) };
+    const refusal = claimRefusal(world, before, claimInputOf(claim), { unitCheckMs: claim.openedMs, quotaClaims: earlier });
     if (!refusal) continue;
-    const later = set.corrections.filter((c) => c.recordedMs > claim.fulfilled!.recordedMs).map((c) => c.eventId);
+    const later = corrections.filter((c) => c.recordedMs > claim.fulfilled!.recordedMs).map((c) => c.eventId);
     conflicts.push({
       rule: 'X2',
       eventIds: [claim.opened.eventId, claim.approved?.eventId, claim.fulfilled.eventId, ...later].filter((x): x is string => !!x),

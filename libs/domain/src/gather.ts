@@ -6,7 +6,7 @@
 import { Catalogue } from './catalogue/catalogue';
 import { World } from './chain';
 import { Command } from './commands';
-import { streamsFor } from './decide';
+import { streamsFor, unitStreams } from './decide';
 import { RecordedEvent, toFacts } from './facts';
 
 export interface Gathered {
@@ -16,23 +16,41 @@ export interface Gathered {
   revisions: Map<string, number>;
 }
 
-export async function gather(
+export function gather(
   catalogue: Catalogue,
   command: Command,
+  read: (streamId: string) => Promise<RecordedEvent[]> | RecordedEvent[],
+): Promise<Gathered> {
+  return gatherStreams(catalogue, (world) => streamsFor(world, command), read);
+}
+
+/** Everything a unit's entitlement view needs: its stream, its plans, their other units. */
+export function gatherUnit(
+  catalogue: Catalogue,
+  serial: string,
+  read: (streamId: string) => Promise<RecordedEvent[]> | RecordedEvent[],
+): Promise<Gathered> {
+  return gatherStreams(catalogue, (world) => unitStreams(world, serial, true), read);
+}
+
+export async function gatherStreams(
+  catalogue: Catalogue,
+  needs: (world: World) => string[],
   read: (streamId: string) => Promise<RecordedEvent[]> | RecordedEvent[],
 ): Promise<Gathered> {
   const events: RecordedEvent[] = [];
   const revisions = new Map<string, number>();
   let world = new World(catalogue, []);
   for (let round = 0; round < 8; round++) {
-    const needed = streamsFor(world, command).filter((s) => !revisions.has(s));
+    const needed = needs(world).filter((s) => !revisions.has(s));
     if (needed.length === 0) break;
     const loaded = await Promise.all(needed.map(async (s) => [s, await read(s)] as const));
     for (const [streamId, streamEvents] of loaded) {
       events.push(...streamEvents);
       revisions.set(streamId, streamEvents.reduce((max, e) => Math.max(max, e.revision), -1));
     }
-    world = new World(catalogue, toFacts(events).facts);
+    const set = toFacts(events);
+    world = new World(catalogue, set.facts, set);
   }
   return { world, events, revisions };
 }

@@ -91,7 +91,7 @@ function chainKinds(chain: Chain): TermKind[] {
   ];
 }
 
-function fitsChain(kinds: TermKind[], maxMonths: number): boolean {
+export function fitsChain(kinds: TermKind[], maxMonths: number): boolean {
   const months = kinds.reduce((sum, k) => sum + termMonths(k), 0);
   if (months > maxMonths) return false;
   return ALLOWED_CHAINS.some((allowed) => kinds.every((k, i) => allowed[i] === k));

@@ -15,10 +15,34 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
+/**
+ * The functions below are pure, and folds call them with the same few instants and dates over and
+ * over (every read re-derives the chain's windows): Luxon's parsing and zone offsets dominated CPU
+ * profiles, so their results are memoised. A memo is dropped whole when it grows past its bound.
+ */
+const MEMO_LIMIT = 100_000;
+function memo<V>(compute: (key: string) => V): (key: string) => V {
+  let cache = new Map<string, V>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = compute(key);
+      if (cache.size >= MEMO_LIMIT) cache = new Map();
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+
 /** True for an ISO-8601 instant with an explicit offset (Z or ±hh:mm) that names a real moment. */
 export function isInstant(value: unknown): value is IsoInstant {
   if (typeof value !== 'string' || !INSTANT_RE.test(value)) return false;
-  return DateTime.fromISO(value, { setZone: true }).isValid;
+  try {
+    parseInstant(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True for a real calendar date 'YYYY-MM-DD'. */
@@ -27,39 +51,112 @@ export function isDate(value: unknown): value is IsoDate {
   return DateTime.fromISO(value, { zone: 'UTC' }).isValid;
 }
 
-export function instantMs(value: IsoInstant): number {
+const parseInstant = memo((value: string): number => {
+  // the common, unambiguous shape by hand (Luxon parses it to the same millisecond); anything
+  // unusual (24:00, more than 3 fraction digits, odd offsets, early years) goes to Luxon
+  const m = INSTANT_RE.exec(value);
+  if (m) {
+    const [y, mo, d, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
+    const s = m[6] === undefined ? 0 : +m[6];
+    const frac = m[7];
+    const off = m[8] === 'Z' ? 0 : (+m[8].slice(1, 3) * 60 + +m[8].slice(4, 6)) * (m[8][0] === '-' ? -1 : 1);
+    if (y >= 1000 && mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(y, mo, 0)).getUTCDate() && h <= 23 && mi <= 59 && s <= 59
+      && (frac === undefined || frac.length <= 3) && (m[8] === 'Z' || (+m[8].slice(1, 3) <= 23 && +m[8].slice(4, 6) <= 59))) {
+      return Date.UTC(y, mo - 1, d, h, mi, s, frac === undefined ? 0 : +frac.padEnd(3, '0')) - off * 60_000;
+    }
+  }
   const dt = DateTime.fromISO(value, { setZone: true });
   if (!dt.isValid || !INSTANT_RE.test(value)) throw new RangeError(`not an instant with offset: ${value}`);
   return dt.toMillis();
+});
+
+export function instantMs(value: IsoInstant): number {
+  return parseInstant(value);
 }
 
 export function toUtcIso(ms: number): IsoInstant {
   return new Date(ms).toISOString();
 }
 
+const zonedDate = memo((key: string): IsoDate => {
+  const [ms, zone] = key.split('|');
+  return DateTime.fromMillis(Number(ms), { zone }).toISODate()!;
+});
+
 /** The calendar date of an instant in a zone. */
 export function dateInZone(ms: number, zone: string): IsoDate {
-  return DateTime.fromMillis(ms, { zone }).toISODate()!;
+  const offsetMs = offsetAt(ms, zone);
+  if (offsetMs !== null) return new Date(ms + offsetMs).toISOString().slice(0, 10);
+  return zonedDate(`${ms}|${zone}`);
 }
 
-/** 0:00 of a date in a zone (T1). On a day whose midnight does not exist, the first instant of the day. */
-export function startOfDay(date: IsoDate, zone: string): number {
+const dayStart = memo((key: string): number => {
+  const [date, zone] = key.split('|');
+  // local midnight from the zone's offset when no transition is within 3 hours of it (else Luxon,
+  // which settles skipped and repeated midnights its own way)
+  const utcMidnight = DATE_RE.test(date) ? Date.parse(`${date}T00:00:00Z`) : NaN;
+  const offset = offsetAt(utcMidnight, zone);
+  const t = offset === null ? NaN : utcMidnight - offset;
+  if (Number.isFinite(t) && offsetAt(t, zone) === offset && offsetAt(t - 3 * HOUR_MS, zone) === offset && offsetAt(t + 3 * HOUR_MS, zone) === offset
+    && dateInZone(t, zone) === date) {
+    return t;
+  }
   const dt = DateTime.fromISO(date, { zone }).startOf('day');
   if (!dt.isValid) throw new RangeError(`invalid date or zone: ${date} ${zone}`);
   return dt.toMillis();
+});
+
+/** 0:00 of a date in a zone (T1). On a day whose midnight does not exist, the first instant of the day. */
+export function startOfDay(date: IsoDate, zone: string): number {
+  return dayStart(`${date}|${zone}`);
+}
+
+/**
+ * A zone's offset during one UTC day, and the suffix Luxon renders for it, or null on a day the
+ * offset changes (there Luxon answers).
+ */
+const zoneDay = memo((key: string): { suffix: string; offsetMs: number } | null => {
+  const [day, zone] = key.split('|');
+  const from = DateTime.fromMillis(Number(day) * DAY_MS, { zone });
+  const noon = DateTime.fromMillis(Number(day) * DAY_MS + DAY_MS / 2, { zone });
+  const to = DateTime.fromMillis((Number(day) + 1) * DAY_MS - 1, { zone });
+  if (!from.isValid || from.offset !== to.offset || from.offset !== noon.offset) return null;
+  return { suffix: from.toISO()!.slice(23), offsetMs: from.offset * 60_000 };
+});
+
+function dayOf(ms: number, zone: string): { suffix: string; offsetMs: number } | null {
+  // whole milliseconds in years 1970-9999, where toISOString and Luxon print the same digits
+  return Number.isInteger(ms) && ms >= 0 && ms < 253_402_300_800_000 ? zoneDay(`${Math.floor(ms / DAY_MS)}|${zone}`) : null;
+}
+
+/** The zone's UTC offset at an instant, or null where Luxon should answer (see zoneDay). */
+function offsetAt(ms: number, zone: string): number | null {
+  return dayOf(ms, zone)?.offsetMs ?? null;
 }
 
 /** The same instant rendered in a zone with its offset, e.g. 2025-03-25T00:00:00.000-07:00. */
 export function instantInZone(ms: number, zone: string): IsoInstant {
-  return DateTime.fromMillis(ms, { zone }).toISO()!;
+  const z = dayOf(ms, zone);
+  if (z === null) return DateTime.fromMillis(ms, { zone }).toISO()!;
+  return new Date(ms + z.offsetMs).toISOString().slice(0, 23) + z.suffix;
 }
+
+const plusMonths = memo((key: string): IsoDate => {
+  const [date, months] = key.split('|');
+  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ months: Number(months) }).toISODate()!;
+});
 
 export function addMonths(date: IsoDate, months: number): IsoDate {
-  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ months }).toISODate()!;
+  return plusMonths(`${date}|${months}`);
 }
 
+const plusDays = memo((key: string): IsoDate => {
+  const [date, days] = key.split('|');
+  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days: Number(days) }).toISODate()!;
+});
+
 export function addDays(date: IsoDate, days: number): IsoDate {
-  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate()!;
+  return plusDays(`${date}|${days}`);
 }
 
 /** Whole calendar months from a to b (b after a), as Luxon counts them. */

@@ -21,6 +21,33 @@ export interface Expected {
 export function given(...facts: Given[]) {
   const ledger = new MemoryLedger();
   for (const f of facts) ledger.record(f.streamId, ...f.events);
+  return on(ledger);
+}
+
+/**
+ * Given a history told as commands (each must be accepted; raw `stream(...)` facts are recorded as
+ * they are), then when/then on the ledger that results:
+ *   (await givenHistory(purchase(...), renew(...))).when(command).thenRejects('MaxTermExceeded')
+ */
+export async function givenHistory(...steps: (Command | Given)[]) {
+  const ledger = new MemoryLedger();
+  for (const step of steps) {
+    if (!('type' in step)) {
+      ledger.record(step.streamId, ...step.events);
+      continue;
+    }
+    try {
+      await ledger.run(step);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as Error).name;
+      throw new Error(`given step ${step.type} was refused (${code}): ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return on(ledger);
+}
+
+/** Given/when/then over an existing ledger. */
+export function on(ledger: MemoryLedger) {
   return {
     ledger,
     at(instant: string) {
@@ -53,7 +80,9 @@ export function given(...facts: Given[]) {
           if (!error) throw new Error(`expected ${code}, but the command was accepted: ${JSON.stringify(decision!.appends)}`);
           const err = error as { code?: string; errors?: { field: string }[] };
           const actual = err instanceof InvalidCommand ? 'InvalidCommand' : err.code;
-          if (actual !== code) throw error instanceof Error ? Object.assign(error, { message: `expected ${code}, got ${actual}: ${error.message}` }) : error;
+          if (actual !== code) {
+            throw new Error(`expected ${code}, got ${actual}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          }
           return error as Refusal;
         },
       };

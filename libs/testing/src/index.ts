@@ -1,2 +1,3 @@
 export * from './memory-ledger';
 export * from './given';
+export * from './scenario';
