@@ -19,11 +19,15 @@ export interface ApplyEffects {
 export class Projector {
   private readonly s: Record<string, Database.Statement>;
 
+  private readonly trackDirty: boolean;
+
   constructor(
     private readonly db: Database.Database,
     private readonly catalogue: Catalogue,
     readonly prefix: string,
+    options: { trackDirty?: boolean } = {},
   ) {
+    this.trackDirty = options.trackDirty !== false;
     const p = prefix;
     const prep = (sql: string) => db.prepare(sql);
     this.s = {
@@ -49,7 +53,12 @@ export class Projector {
       close: prep(`UPDATE ${p}claims SET status = ?, closed_at = ? WHERE claim_id = ? AND status NOT IN ('fulfilled')`),
       pay: prep(`UPDATE ${p}claims SET status = CASE WHEN status = 'approved' THEN 'paid' ELSE status END, paid_amount = ?, paid_currency = ?, paid_at = ? WHERE claim_id = ?`),
       fulfil: prep(`UPDATE ${p}claims SET status = 'fulfilled', fulfilled_at = ?, fulfilled_ms = ?, replacement_serial = ? WHERE claim_id = ?`),
-      deleteClaimsOf: prep(`DELETE FROM ${p}claims WHERE plan_id = ?`),
+      claimIdsOf: prep(`SELECT claim_id FROM ${p}claims WHERE plan_id = ?`),
+      deleteClaim: prep(`DELETE FROM ${p}claims WHERE claim_id = ?`),
+      resetClaim: prep(`UPDATE ${p}claims SET kind = @kind, cause = @cause, express = @express, status = 'open', incident_at = @incidentAt,
+        opened_at = @openedAt, opened_ms = @openedMs, opened_date = @openedDate, approved_at = NULL, ordinal = NULL, fee_amount = NULL, fee_currency = NULL,
+        paid_amount = NULL, paid_currency = NULL, paid_at = NULL, fulfilled_at = NULL, fulfilled_ms = NULL, replacement_serial = NULL,
+        closed_at = NULL WHERE claim_id = @claimId`),
       streamEvents: prep(`SELECT * FROM ${p}events WHERE stream_id = ? ORDER BY revision`),
       eventById: prep(`SELECT stream_id FROM ${p}events WHERE event_id = ?`),
       invalidate: prep(`DELETE FROM ${p}entitlements WHERE serial = ?`),
@@ -146,7 +155,7 @@ export class Projector {
         if (category === 'device') effects.dirtySerials.add(id);
     }
     if (category === 'plan') this.s.touchPlan.run(position, id);
-    if (category === 'device') {
+    if (category === 'device' && this.trackDirty) {
       effects.dirtySerials.add(id);
       const plan = this.s.unitPlan.get(id) as { plan_id: string } | undefined;
       if (plan) this.dirtyPlan(plan.plan_id, effects);
@@ -162,6 +171,7 @@ export class Projector {
   }
 
   private dirtyPlan(planId: string, effects: ApplyEffects): void {
+    if (!this.trackDirty) return;
     for (const row of this.s.unitsOf.all(planId) as { serial: string }[]) effects.dirtySerials.add(row.serial);
   }
 
@@ -196,11 +206,15 @@ export class Projector {
   }
 
   private onClaimOpened(d: Data): void {
+    this.s.insertClaim.run(this.claimRow(d));
+  }
+
+  private claimRow(d: Data) {
     const plan = this.s.plan.get(d.planId) as { region: string } | undefined;
     const center = this.s.centerOf.get(d.serviceCenterId) as { region: string } | undefined;
     const region = (d.serviceRegion as string | null) ?? center?.region ?? plan?.region ?? 'US';
     const openedMs = instantMs(d.openedAt as string);
-    this.s.insertClaim.run({
+    return {
       claimId: d.claimId,
       planId: d.planId,
       claimRef: d.claimRef,
@@ -213,7 +227,7 @@ export class Projector {
       openedAt: d.openedAt,
       openedMs,
       openedDate: dateInZone(openedMs, this.catalogue.zone(region)),
-    });
+    };
   }
 
   /** The start of the day the reward sweep may grant the plan's safe-use reward. */
@@ -275,13 +289,23 @@ export class Projector {
     }
   }
 
+  /**
+   * Recomputes a plan's claim rows from its corrected facts, keeping each claim's row (and its
+   * `seq`, the order of the claim queue) so that re-applying a correction changes nothing.
+   */
   private recomputeClaims(planId: string): void {
     const world = this.worldOf(planId);
     const chain = buildChain(world, planId);
-    this.s.deleteClaimsOf.run(planId);
-    if (!chain) return;
-    for (const c of chain.claims) {
-      this.onClaimOpened(c.data as unknown as Data);
+    const claims = chain?.claims ?? [];
+    const keep = new Set(claims.map((c) => c.claimId));
+    for (const row of this.s.claimIdsOf.all(planId) as { claim_id: string }[]) {
+      if (!keep.has(row.claim_id)) this.s.deleteClaim.run(row.claim_id);
+    }
+    for (const c of claims) {
+      const row = this.claimRow(c.data as unknown as Data);
+      this.s.insertClaim.run(row);
+      const { planId: _p, claimRef: _r, centerId: _c, serial: _s, ...reset } = row;
+      this.s.resetClaim.run(reset);
       if (c.approved) {
         const a = c.approved.event.data;
         this.s.approve.run(a.at, a.ordinal, a.fee.amount, a.fee.currency, c.claimId);
