@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import {
   buildChain, Catalogue, ClaimState, EntitlementView, foldEntitlements, gatherUnit, instantInZone, instantMs, planStream, RecordedEvent,
-  startOfDay, timeline, toFacts, unitAt, World, zoneOf,
+  startOfDay, timeline, toFacts, World, zoneOf,
 } from '@careledger/domain';
 import { EventRow, rowToEvent } from './projector';
 
@@ -256,7 +256,6 @@ export class ReadModels {
         eventId: t.fact.eventId,
       })),
       claims: chain.claims.map((c) => ({ claimId: c.claimId, claimRef: c.data.claimRef, serial: c.data.serial, kind: c.data.kind, status: c.status })),
-      currentUnitNow: holder ? unitAt(chain, nowMs)?.serial ?? null : null,
       revision: this.revision(planStream(planId)),
     };
   }
