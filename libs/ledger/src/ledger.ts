@@ -47,7 +47,8 @@ export class StaleRevision extends Error {
 }
 
 export interface DecisionSink {
-  recordDecision(d: DecisionRecord): void;
+  /** May commit asynchronously (group commit); the command is answered once it has. */
+  recordDecision(d: DecisionRecord): void | Promise<void>;
 }
 
 export interface LedgerOptions {
@@ -66,17 +67,17 @@ export class Ledger {
     readonly clock: Clock,
     private readonly options: LedgerOptions = {},
   ) {
-    this.maxRetries = options.maxRetries ?? 8;
+    this.maxRetries = options.maxRetries ?? 25;
   }
 
   async execute(command: Command, ctx: CommandContext): Promise<CommandOutcome> {
     try {
       const outcome = await this.attempt(command, ctx);
-      this.log(command, ctx, outcome, null);
+      await this.log(command, ctx, outcome, null);
       await this.followUps(command, ctx, outcome);
       return outcome;
     } catch (error) {
-      if (error instanceof Refusal) this.log(command, ctx, null, error);
+      if (error instanceof Refusal) await this.log(command, ctx, null, error);
       throw error;
     }
   }
@@ -179,18 +180,22 @@ export class Ledger {
     for (const planId of planIds) {
       await this.execute(
         { type: 'GrantDueExtensions', planId, kinds: ['plan-year-2'] },
-        { actor: 'system:follow-up', correlationId: ctx.correlationId, causationId: outcome.eventIds[0] ?? null },
+        {
+          actor: 'system:follow-up', correlationId: ctx.correlationId, causationId: outcome.eventIds[0] ?? null,
+          // a deterministic activation gets a deterministic follow-up (seeded data, retried requests)
+          idSeed: ctx.idSeed ? `${ctx.idSeed}|follow-up|${planId}` : null,
+        },
       ).catch(() => undefined);
     }
   }
 
-  private log(command: Command, ctx: CommandContext, outcome: CommandOutcome | null, refusal: Refusal | null): void {
+  private log(command: Command, ctx: CommandContext, outcome: CommandOutcome | null, refusal: Refusal | null): void | Promise<void> {
     const sink = this.options.decisions;
     if (!sink || command.type === 'GrantDueExtensions') return;
     if (outcome && outcome.eventIds.length === 0) return;
     const c = command as Record<string, unknown>;
     const resource = outcome?.decision.resource ?? {};
-    sink.recordDecision({
+    return sink.recordDecision({
       recordedAt: this.clock.now().toISOString(),
       command: command.type,
       actor: ctx.actor,

@@ -54,6 +54,11 @@ export class LocalStore {
   private readonly insertDecision: Database.Statement;
   private readonly getIdem: Database.Statement;
   private readonly putIdem: Database.Statement;
+  /** Writes waiting for the next group commit (one fsync for all of them). */
+  private pending: { write: () => void; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** Idempotency records written but not committed yet, so that lookups see them meanwhile. */
+  private readonly pendingIdem = new Map<string, IdempotencyRecord>();
+  private flushScheduled = false;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -84,16 +89,49 @@ export class LocalStore {
     this.putIdem = this.db.prepare('INSERT OR IGNORE INTO idempotency (key, fingerprint, status, body, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?)');
   }
 
-  recordDecision(d: DecisionRecord): void {
-    this.insertDecision.run({
+  /**
+   * Resolves once the record is committed. Records arriving in the same turn of the event loop
+   * share one transaction (group commit), so a busy node pays one fsync per batch, not per command.
+   */
+  recordDecision(d: DecisionRecord): Promise<void> {
+    const row = {
       ...d,
       recordedMs: Date.parse(d.recordedAt),
       eventIds: JSON.stringify(d.eventIds),
       request: d.request === undefined ? null : JSON.stringify(d.request),
+    };
+    return this.enqueue(() => this.insertDecision.run(row));
+  }
+
+  private enqueue(write: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
   }
 
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const { write } of batch) write();
+      })();
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    } finally {
+      this.pendingIdem.clear();
+    }
+    for (const p of batch) p.resolve();
+  }
+
   decisions(q: DecisionQuery): StoredDecision[] {
+    this.flush();
     const where: string[] = [];
     const args: unknown[] = [];
     const eq = (column: string, value: unknown) => {
@@ -143,15 +181,20 @@ export class LocalStore {
   }
 
   idempotency(key: string): IdempotencyRecord | undefined {
-    return this.getIdem.get(key) as IdempotencyRecord | undefined;
+    return (this.getIdem.get(key) as IdempotencyRecord | undefined) ?? this.pendingIdem.get(key);
   }
 
-  /** Stores the first answer for a key; a concurrent second writer keeps the first. */
-  rememberIdempotency(r: IdempotencyRecord): void {
-    this.putIdem.run(r.key, r.fingerprint, r.status, r.body, r.contentType, r.createdAt);
+  /**
+   * Stores the first answer for a key; a concurrent second writer keeps the first. Resolves once
+   * committed (group commit, like decisions); lookups see the record at once.
+   */
+  rememberIdempotency(r: IdempotencyRecord): Promise<void> {
+    if (!this.pendingIdem.has(r.key)) this.pendingIdem.set(r.key, r);
+    return this.enqueue(() => this.putIdem.run(r.key, r.fingerprint, r.status, r.body, r.contentType, r.createdAt));
   }
 
   close(): void {
+    this.flush();
     this.db.close();
   }
 }

@@ -61,7 +61,7 @@ export class CommandsService {
       }
       try {
         const body = await this.execute(c, `idem:${c.principal.actor}:${key}`, ifMatch);
-        this.local.rememberIdempotency({
+        await this.local.rememberIdempotency({
           key: storageKey, fingerprint, status: c.reply.statusCode, body: JSON.stringify(body),
           contentType: 'application/json; charset=utf-8', createdAt: new Date().toISOString(),
         });
@@ -69,7 +69,7 @@ export class CommandsService {
       } catch (error) {
         if (error instanceof Refusal) {
           const p = toProblem(error);
-          this.local.rememberIdempotency({
+          await this.local.rememberIdempotency({
             key: storageKey, fingerprint, status: p.status, body: JSON.stringify(p),
             contentType: 'application/problem+json; charset=utf-8', createdAt: new Date().toISOString(),
           });
@@ -108,7 +108,7 @@ export class CommandsService {
     };
     c.reply.status(outcome.repeat ? 200 : 201);
     if (c.businessKey && !outcome.repeat) {
-      this.local.rememberIdempotency({
+      await this.local.rememberIdempotency({
         key: c.businessKey, fingerprint: '', status: 201, body: JSON.stringify(body),
         contentType: 'application/json; charset=utf-8', createdAt: new Date().toISOString(),
       });
