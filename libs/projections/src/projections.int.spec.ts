@@ -94,10 +94,18 @@ describe('projections on real SQLite files', () => {
     const live = new ProjectionRunner(store, db, catalogue, LIVE);
     for (let i = 0; i < events.length; i += 7) live.applyBatch(events.slice(i, i + 7)); // small live batches
     const before = dump(db, LIVE);
+    const indexes = () =>
+      db.prepare(`SELECT tbl_name, COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'rm%' GROUP BY tbl_name ORDER BY tbl_name`).all();
+    const indexesBefore = indexes();
     const reads = new ReadModels(db, catalogue, LIVE);
     const result = await rebuild(store, db, catalogue, { batchSize: 50 });
     expect(result.events).toBe(events.length);
     expect(dump(db, LIVE)).toEqual(before);
+    await rebuild(store, db, catalogue, { batchSize: 500 }); // a second rebuild: index names must not clash
+    expect(dump(db, LIVE)).toEqual(before);
+    expect(indexes()).toEqual(indexesBefore); // every index is there once, none left behind
+    createSchema(db, LIVE); // a restart re-creating the live schema adds nothing
+    expect(indexes()).toEqual(indexesBefore);
     expect(reads.checkpoint()).toBe(events[events.length - 1].position);
     db.close();
     await store.close();

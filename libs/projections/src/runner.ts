@@ -14,6 +14,8 @@ export interface RunnerOptions {
   /** Called after each committed batch with the serials whose cached views went stale. */
   onBatch?: (info: { position: bigint; events: number; dirtySerials: Set<string> }) => void;
   onError?: (error: unknown) => void;
+  /** Whether to work out and drop the cached views each batch makes stale (default true; a rebuild's fresh tables have none). */
+  invalidateCache?: boolean;
 }
 
 const TICK = Symbol('tick');
@@ -38,7 +40,7 @@ export class ProjectionRunner {
     private readonly prefix: string,
     private readonly options: RunnerOptions = {},
   ) {
-    this.projector = new Projector(db, catalogue, prefix);
+    this.projector = new Projector(db, catalogue, prefix, { trackDirty: options.invalidateCache !== false });
     this.batchSize = options.batchSize ?? 2000;
     const row = db.prepare(`SELECT position FROM ${prefix}checkpoint WHERE name = 'main'`).get() as { position: number } | undefined;
     this.position = BigInt(row?.position ?? 0);
@@ -111,7 +113,7 @@ export class ProjectionRunner {
     if (fresh.length === 0) return effects;
     this.db.transaction(() => {
       for (const e of fresh) this.projector.apply(e, effects);
-      for (const serial of effects.dirtySerials) this.projector.invalidate(serial);
+      if (this.options.invalidateCache !== false) for (const serial of effects.dirtySerials) this.projector.invalidate(serial);
       this.projector.setCheckpoint(fresh[fresh.length - 1].position);
     })();
     this.position = fresh[fresh.length - 1].position;

@@ -9,7 +9,16 @@ export const BUILD = 'rmb_';
 
 export const TABLES = ['events', 'links', 'plans', 'units', 'orders', 'claims', 'centers', 'entitlements', 'checkpoint'] as const;
 
-export function createSchema(db: Database.Database, p: string): void {
+/**
+ * Creates the tables. A rebuild leaves out the indexes that only queries use (`secondaryIndexes:
+ * false`) and builds them once the bulk of the log is in (createSecondaryIndexes): one sort per
+ * index instead of a random B-tree insert per event.
+ */
+export function createSchema(db: Database.Database, p: string, options: { secondaryIndexes?: boolean; indexTag?: string } = {}): void {
+  // a rebuild's swap renames tables, not indexes: the live tables then carry the build's index
+  // names, so creating the live schema again must not add a second copy of each index
+  if (p === LIVE && tableExists(db, `${LIVE}events`)) return;
+  const i = `${p}${options.indexTag ?? ''}`;
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${p}events (
       position INTEGER PRIMARY KEY,
@@ -25,10 +34,7 @@ export function createSchema(db: Database.Database, p: string): void {
       causation_id TEXT,
       data TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS ${p}events_stream ON ${p}events(stream_id, revision);
-    CREATE INDEX IF NOT EXISTS ${p}events_type ON ${p}events(type, position);
-    CREATE INDEX IF NOT EXISTS ${p}events_actor ON ${p}events(actor, position);
-    CREATE INDEX IF NOT EXISTS ${p}events_recorded ON ${p}events(recorded_ms, position);
+    CREATE INDEX IF NOT EXISTS ${i}events_stream ON ${p}events(stream_id, revision);
     CREATE TABLE IF NOT EXISTS ${p}links (
       key TEXT NOT NULL,
       position INTEGER NOT NULL,
@@ -49,13 +55,12 @@ export function createSchema(db: Database.Database, p: string): void {
       last_position INTEGER NOT NULL DEFAULT 0,
       reward_checked_position INTEGER NOT NULL DEFAULT 0
     );
-    CREATE INDEX IF NOT EXISTS ${p}plans_reward ON ${p}plans(reward_done, reward_due_ms);
-    CREATE INDEX IF NOT EXISTS ${p}plans_serial ON ${p}plans(serial);
+    CREATE INDEX IF NOT EXISTS ${i}plans_serial ON ${p}plans(serial);
     CREATE TABLE IF NOT EXISTS ${p}units (
       serial TEXT PRIMARY KEY,
       plan_id TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS ${p}units_plan ON ${p}units(plan_id);
+    CREATE INDEX IF NOT EXISTS ${i}units_plan ON ${p}units(plan_id);
     CREATE TABLE IF NOT EXISTS ${p}orders (
       order_id TEXT PRIMARY KEY,
       plan_id TEXT NOT NULL,
@@ -89,10 +94,8 @@ export function createSchema(db: Database.Database, p: string): void {
       replacement_serial TEXT,
       closed_at TEXT
     );
-    CREATE INDEX IF NOT EXISTS ${p}claims_center ON ${p}claims(center_id, seq);
-    CREATE INDEX IF NOT EXISTS ${p}claims_center_date ON ${p}claims(center_id, opened_date);
-    CREATE INDEX IF NOT EXISTS ${p}claims_plan ON ${p}claims(plan_id);
-    CREATE UNIQUE INDEX IF NOT EXISTS ${p}claims_ref ON ${p}claims(center_id, claim_ref);
+    CREATE INDEX IF NOT EXISTS ${i}claims_plan ON ${p}claims(plan_id);
+    CREATE UNIQUE INDEX IF NOT EXISTS ${i}claims_ref ON ${p}claims(center_id, claim_ref);
     CREATE TABLE IF NOT EXISTS ${p}centers (
       center_id TEXT PRIMARY KEY,
       name TEXT NOT NULL,
@@ -109,21 +112,36 @@ export function createSchema(db: Database.Database, p: string): void {
       position INTEGER NOT NULL
     );
   `);
+  if (options.secondaryIndexes !== false) createSecondaryIndexes(db, p, options.indexTag);
+}
+
+function tableExists(db: Database.Database, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
+/** Indexes no projection step reads (audit filters, the reward sweep, dashboards). */
+export function createSecondaryIndexes(db: Database.Database, p: string, indexTag = ''): void {
+  const i = `${p}${indexTag}`;
+  db.exec(`
+    CREATE INDEX IF NOT EXISTS ${i}events_type ON ${p}events(type, position);
+    CREATE INDEX IF NOT EXISTS ${i}events_actor ON ${p}events(actor, position);
+    CREATE INDEX IF NOT EXISTS ${i}events_recorded ON ${p}events(recorded_ms, position);
+    CREATE INDEX IF NOT EXISTS ${i}plans_reward ON ${p}plans(reward_done, reward_due_ms);
+    CREATE INDEX IF NOT EXISTS ${i}claims_center ON ${p}claims(center_id, seq);
+    CREATE INDEX IF NOT EXISTS ${i}claims_center_date ON ${p}claims(center_id, opened_date);
+  `);
 }
 
 export function dropSchema(db: Database.Database, p: string): void {
   for (const t of TABLES) db.exec(`DROP TABLE IF EXISTS ${p}${t}`);
 }
 
-/** Renames the build tables over the live ones (inside the caller's transaction). */
+/**
+ * Renames the build tables over the live ones (inside the caller's transaction). Indexes follow
+ * their tables and keep the build's names (tagged per rebuild, so the next rebuild's never clash);
+ * nothing is re-indexed while the write lock is held.
+ */
 export function swapIn(db: Database.Database): void {
   dropSchema(db, LIVE);
   for (const t of TABLES) db.exec(`ALTER TABLE ${BUILD}${t} RENAME TO ${LIVE}${t}`);
-  // index names keep their build prefix after a table rename; that is harmless but confusing in
-  // `.schema`, so recreate them under live names
-  const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE '${BUILD}%' AND sql IS NOT NULL`).all() as { name: string; sql: string }[];
-  for (const ix of indexes) {
-    db.exec(`DROP INDEX ${ix.name}`);
-    db.exec(ix.sql.replace(ix.name, ix.name.replace(BUILD, LIVE)).replaceAll(`ON ${BUILD}`, `ON ${LIVE}`));
-  }
 }
