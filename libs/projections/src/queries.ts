@@ -64,6 +64,8 @@ export class ReadModels {
     private readonly db: Database.Database,
     readonly catalogue: Catalogue,
     private readonly prefix = 'rm_',
+    /** Where the checkpoint is known without a query (the runner feeding these tables). */
+    private readonly checkpointOf: (() => bigint) | null = null,
   ) {
     const p = prefix;
     const prep = (sql: string) => db.prepare(sql);
@@ -85,11 +87,11 @@ export class ReadModels {
       pendingYear2: prep(`SELECT p.plan_id FROM ${p}plans p WHERE p.term = '2y' AND p.effective_date IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM ${p}links l JOIN ${p}events e ON e.position = l.position
           WHERE l.key = 'p:' || p.plan_id AND e.type = 'WarrantyExtensionGranted') LIMIT ?`),
-      anyEvent: prep(`SELECT 1 FROM ${p}links WHERE key = ? LIMIT 1`),
     };
   }
 
   checkpoint(): bigint {
+    if (this.checkpointOf) return this.checkpointOf();
     const row = this.s.checkpoint.get() as { position: number } | undefined;
     return BigInt(row?.position ?? 0);
   }
@@ -108,42 +110,42 @@ export class ReadModels {
     return row ? toHistoryEntry(rowToEvent(row)) : null;
   }
 
-  /** Has the ledger recorded anything about this serial? */
-  knowsSerial(serial: string): boolean {
-    return this.s.anyEvent.get(`s:${serial}`) !== undefined;
-  }
-
   async unitEvents(serial: string): Promise<RecordedEvent[]> {
     const gathered = await gatherUnit(this.catalogue, serial, (s) => this.read(s));
     return gathered.events;
   }
 
   /**
-   * Entitlements of a unit. Without `at`/`knownAt` the answer comes from the per-unit cache, valid
-   * until the next date the view names (a window bound, the renewal deadline); with them, from the fold.
+   * Entitlements of a unit, or null when the ledger has no record of it. Without `at`/`knownAt` the
+   * answer comes from the per-unit cache, valid until the next date the view names (a window
+   * bound, the renewal deadline); with them, from the fold. `explain` keeps the explanation.
    */
-  async entitlements(serial: string, q: { at?: string; knownAt?: string; now: Date }): Promise<{ json: string; view?: EntitlementView }> {
+  async entitlements(serial: string, q: { at?: string; knownAt?: string; now: Date; explain?: boolean }): Promise<{ json: string; view?: EntitlementView } | null> {
     const checkpoint = this.checkpoint().toString();
     const nowIso = q.now.toISOString();
+    const explain = q.explain !== false;
     if (!q.at && !q.knownAt) {
       const cached = this.s.cached.get(serial) as { view: string; valid_until_ms: number } | undefined;
       if (cached && q.now.getTime() < cached.valid_until_ms) {
-        return { json: withHeader(cached.view, renderAt(cached.view, q.now), nowIso, checkpoint) };
+        return { json: withHeader(cached.view, renderAt(cached.view, q.now), nowIso, checkpoint, explain) };
       }
     }
     const events = await this.unitEvents(serial);
+    if (events.length === 0) return null;
     const view = foldEntitlements(this.catalogue, events, { serial, at: q.at, knownAt: q.knownAt, now: nowIso });
     const { at, knownAt, ...rest } = view;
     const body = JSON.stringify({ zone: zoneOf(new World(this.catalogue, toFacts(events).facts), serial), ...rest });
     if (!q.at && !q.knownAt) {
       this.s.cache.run(serial, body, Number(checkpoint), validUntil(view, events, q.now.getTime(), this.catalogue));
     }
-    return { json: withHeader(body, at, knownAt, checkpoint), view };
+    return { json: withHeader(body, at, knownAt, checkpoint, explain), view };
   }
 
-  async history(serial: string, knownAt?: string): Promise<HistoryEntry[]> {
+  /** Every event of the unit and its chain in global order, or null when the ledger has none. */
+  async history(serial: string, knownAt?: string): Promise<HistoryEntry[] | null> {
     const limit = knownAt ? instantMs(knownAt) : Number.POSITIVE_INFINITY;
     const events = await this.unitEvents(serial);
+    if (events.length === 0) return null;
     return events
       .filter((e) => Date.parse(e.metadata.recordedAt) <= limit)
       .sort((a, b) => (a.position < b.position ? -1 : 1))
@@ -152,6 +154,7 @@ export class ReadModels {
 
   async timeline(serial: string, knownAt: string) {
     const events = await this.unitEvents(serial);
+    if (events.length === 0) return null;
     return timeline(this.catalogue, events, serial, knownAt).map((entry) => {
       const { view, ...rest } = entry;
       return { ...rest, view };
@@ -471,10 +474,14 @@ export function toHistoryEntry(e: RecordedEvent): HistoryEntry {
   };
 }
 
-/** Puts at/knownAt/checkpoint in front of a stored view body (which carries its zone). */
-function withHeader(body: string, at: string, knownAt: string, checkpoint: string): string {
-  const withoutZone = body.replace(/^\{"zone":"[^"]*",/, '{');
-  return `{"at":${JSON.stringify(at)},"knownAt":${JSON.stringify(knownAt)},"checkpoint":${JSON.stringify(checkpoint)},${withoutZone.slice(1)}`;
+/**
+ * Puts at/knownAt/checkpoint in front of a stored view body (which starts with its zone and ends
+ * with its explanation, cut off unless asked for).
+ */
+function withHeader(body: string, at: string, knownAt: string, checkpoint: string, explain: boolean): string {
+  const start = body.indexOf(',', 9) + 1; // after {"zone":"...",
+  const end = explain ? body.length : body.lastIndexOf(',"explanation":');
+  return `{"at":${JSON.stringify(at)},"knownAt":${JSON.stringify(knownAt)},"checkpoint":${JSON.stringify(checkpoint)},${body.slice(start, end)}${explain ? '' : '}'}`;
 }
 
 function renderAt(body: string, now: Date): string {

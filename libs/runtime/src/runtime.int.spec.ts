@@ -48,7 +48,7 @@ describe('Runtime on SQLite', () => {
     await replace('A', 'R1', '2024-06-01T10:00:00-07:00', 'B');
     await replace('B', 'R2', '2025-01-15T10:00:00-08:00', 'C');
     expect(await rt.consistentRead()).toBe(true);
-    const { json } = await rt.reads.entitlements('C', { at: '2025-01-16', now: new Date() });
+    const { json } = (await rt.reads.entitlements('C', { at: '2025-01-16', now: new Date() }))!;
     const view = JSON.parse(json);
     expect(view.replacement).toMatchObject({ window: { from: '2024-03-10', until: '2026-03-10' }, remaining: 2, used: 2 });
     expect(view.inheritedFrom).toEqual(['A', 'B']);
@@ -56,14 +56,14 @@ describe('Runtime on SQLite', () => {
 
     // the cached "now" view equals the fold over the store's own events
     const now = new Date();
-    const cachedFirst = JSON.parse((await rt.reads.entitlements('C', { now })).json);
-    const cachedAgain = JSON.parse((await rt.reads.entitlements('C', { now })).json);
+    const cachedFirst = JSON.parse((await rt.reads.entitlements('C', { now }))!.json);
+    const cachedAgain = JSON.parse((await rt.reads.entitlements('C', { now }))!.json);
     const all = await rt.store.readAll();
     const direct = foldEntitlements(rt.catalogue, all, { serial: 'C', now: now.toISOString() });
     expect(cachedAgain).toEqual(cachedFirst);
     expect({ ...cachedAgain, checkpoint: undefined }).toEqual({ ...JSON.parse(JSON.stringify(direct)), checkpoint: undefined });
 
-    const history = await rt.reads.history('C');
+    const history = (await rt.reads.history('C'))!;
     expect(history.map((h) => h.type)).toContain('ClaimFulfilled');
     const claims = rt.reads.centerClaims('SC-1', undefined, undefined, 10);
     expect(claims.items.map((c) => c.status)).toEqual(['fulfilled', 'fulfilled']);

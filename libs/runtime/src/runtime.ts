@@ -59,6 +59,7 @@ export class Runtime {
     readDb.pragma('journal_mode = WAL');
     readDb.pragma('synchronous = NORMAL');
     readDb.pragma('busy_timeout = 10000');
+    readDb.pragma('cache_size = -65536'); // 64 MiB: the read models are read on every request
     createSchema(readDb, LIVE);
     const runtime: { current?: Runtime } = {};
     const ledger = new Ledger(store, catalogue, clock, {
@@ -69,7 +70,7 @@ export class Runtime {
       },
     });
     const runner = new ProjectionRunner(store, readDb, catalogue, LIVE, { onError: options.onProjectionError });
-    const reads = new ReadModels(readDb, catalogue, LIVE);
+    const reads = new ReadModels(readDb, catalogue, LIVE, () => runner.checkpoint);
     const rt = new Runtime(store, local, readDb, catalogue, ledger, runner, reads, clock);
     runtime.current = rt;
     if (options.project !== false) runner.start();

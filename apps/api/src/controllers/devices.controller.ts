@@ -109,21 +109,22 @@ export class DevicesController {
 
   @Get('entitlements')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
-  @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`, and why.' })
+  @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`; with explain=true, the rules and events behind each field.' })
   async entitlements(
     @Param('serial', SerialParam) serial: string,
     @Query() query: EntitlementsQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
     await this.runtime.consistentRead(positionOf(query.minPosition));
-    if (!this.runtime.reads.knowsSerial(serial)) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
-    const { json } = await this.runtime.reads.entitlements(serial, { at: query.at, knownAt: query.knownAt, now: this.runtime.clock.now() });
+    const answer = await this.runtime.reads.entitlements(serial, {
+      at: query.at,
+      knownAt: query.knownAt,
+      now: this.runtime.clock.now(),
+      explain: query.explain === 'true',
+    });
+    if (!answer) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
     reply.type('application/json; charset=utf-8');
-    if (query.explain === 'false') {
-      const { explanation: _explanation, ...rest } = JSON.parse(json);
-      return JSON.stringify(rest);
-    }
-    return json;
+    return answer.json;
   }
 
   @Get('history')
@@ -131,8 +132,9 @@ export class DevicesController {
   @ApiOperation({ summary: 'Every event that touched the unit or its chain, inherited ones too, in global order.' })
   async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
     await this.runtime.consistentRead(positionOf(query.minPosition));
-    if (!this.runtime.reads.knowsSerial(serial)) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
-    return { serial, checkpoint: this.runtime.reads.checkpoint().toString(), events: await this.runtime.reads.history(serial, query.knownAt) };
+    const events = await this.runtime.reads.history(serial, query.knownAt);
+    if (!events) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+    return { serial, checkpoint: this.runtime.reads.checkpoint().toString(), events };
   }
 
   @Get('timeline')
@@ -140,8 +142,9 @@ export class DevicesController {
   @ApiOperation({ summary: 'The entitlement view after each event, as the ledger knew it when the event was recorded (disputes).' })
   async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
     await this.runtime.consistentRead(positionOf(query.minPosition));
-    if (!this.runtime.reads.knowsSerial(serial)) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
     const knownAt = query.knownAt ?? this.runtime.clock.now().toISOString();
-    return { serial, knownAt, checkpoint: this.runtime.reads.checkpoint().toString(), entries: await this.runtime.reads.timeline(serial, knownAt) };
+    const entries = await this.runtime.reads.timeline(serial, knownAt);
+    if (!entries) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+    return { serial, knownAt, checkpoint: this.runtime.reads.checkpoint().toString(), entries };
   }
 }
