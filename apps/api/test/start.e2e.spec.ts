@@ -99,6 +99,75 @@ describe('the built app (npm start)', () => {
     expect((await fetch(`${base}/docs`)).status).toBe(200);
   });
 
+  test('the OpenAPI document has every operation\'s responses: a 2xx with its schema and the problem answers', async () => {
+    const doc = (await (await fetch(`${base}/docs-json`)).json()) as any;
+    const schemas = doc.components.schemas;
+    const resolve = (schema: any) => (schema?.$ref ? schemas[schema.$ref.replace('#/components/schemas/', '')] : schema);
+    const missing: string[] = [];
+    let operations = 0;
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const [method, op] of Object.entries<any>(item)) {
+        operations++;
+        const name = `${method.toUpperCase()} ${path}`;
+        const success = Object.keys(op.responses).filter((status) => /^2\d\d$/.test(status));
+        if (success.length === 0) missing.push(`${name}: no 2xx response`);
+        for (const status of success) {
+          const schema = resolve(op.responses[status].content?.['application/json']?.schema);
+          if (!schema?.properties) missing.push(`${name} ${status}: no schema`);
+        }
+        for (const status of ['400', '401', '403']) {
+          const ref = op.responses[status]?.content?.['application/problem+json']?.schema?.$ref;
+          if (ref !== '#/components/schemas/Problem') missing.push(`${name} ${status}: no problem+json answer`);
+        }
+        if (method === 'post' && path !== '/v1/admin/sweeps') {
+          for (const status of ['200', '201', '409', '422']) if (!op.responses[status]) missing.push(`${name}: no ${status}`);
+          if (!op.parameters?.some((p: any) => p.in === 'header' && p.name === 'Idempotency-Key')) missing.push(`${name}: no Idempotency-Key`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(operations).toBe(28);
+
+    // every reference resolves
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.filter((r) => !schemas[r])).toEqual([]);
+
+    expect(Object.keys(schemas.Problem.properties)).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail', 'code', 'errors', 'rule']));
+    expect(Object.keys(schemas.CommandAnswer.properties)).toEqual(['eventIds', 'revision', 'position']);
+    expect(Object.keys(schemas.PlanAnswer.properties)).toEqual(expect.arrayContaining(['planId', 'eventIds', 'revision', 'position']));
+    expect(Object.keys(schemas.ClaimApprovalAnswer.properties)).toEqual(expect.arrayContaining(['claimId', 'fee', 'ordinal', 'status', 'eventIds']));
+    const renewal = doc.paths['/v1/plans/{planId}/renewals'].post;
+    expect(Object.keys(renewal.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '404', '409', '412', '413', '415', '422']));
+    expect(renewal.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['Idempotency-Key', 'If-Match']));
+    expect(doc.paths['/v1/plans/{planId}'].get.responses['200'].headers.ETag).toBeDefined();
+
+    const entitlements = resolve(doc.paths['/v1/devices/{serial}/entitlements'].get.responses['200'].content['application/json'].schema);
+    const fields = [
+      'serial', 'model', 'region', 'at', 'knownAt', 'checkpoint', 'coverage', 'planId', 'policyVersion', 'chain', 'inheritedFrom',
+      'transferredTo', 'replacement', 'warranty', 'safeUseReward', 'discountedRepairs', 'factoryMaintenance', 'renewal', 'carePlus',
+      'conflicts', 'explanation',
+    ];
+    expect(Object.keys(entitlements.properties)).toEqual(expect.arrayContaining(fields));
+    expect(entitlements.required).toEqual(expect.arrayContaining(fields.filter((f) => f !== 'explanation')));
+    expect(entitlements.required).not.toContain('explanation');
+    expect(entitlements.properties.coverage.enum).toEqual(['active', 'pending', 'expired', 'none', 'transferred']);
+    expect(Object.keys(resolve(entitlements.properties.replacement).properties)).toEqual(
+      expect.arrayContaining(['window', 'remaining', 'used', 'flyawayRemaining', 'nextFee']),
+    );
+    expect(Object.keys(resolve(entitlements.properties.warranty).properties)).toEqual(expect.arrayContaining(['official', 'coveredUntil', 'extensions']));
+
+    const list = (path: string, key: string) => resolve(doc.paths[path].get.responses['200'].content['application/json'].schema).properties[key];
+    expect(list('/v1/audit/events', 'nextCursor')).toBeDefined();
+    expect(list('/v1/audit/decisions', 'items').type).toBe('array');
+    expect(list('/v1/service-centers/{centerId}/claims', 'items').type).toBe('array');
+    expect(list('/v1/devices/{serial}/history', 'events').type).toBe('array');
+    expect(list('/v1/devices/{serial}/timeline', 'entries').type).toBe('array');
+
+    expect(doc.paths['/health'].get.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/Health');
+    expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)[0]).toMatch(/^text\/plain/);
+  });
+
   test('SIGTERM shuts it down cleanly', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

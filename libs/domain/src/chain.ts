@@ -10,7 +10,7 @@ import {
   ServiceRecorded, WarrantyExtensionGranted,
 } from './events';
 import { Fact, ofType } from './facts';
-import { addDays, addMonths, dateInZone, instantMs, IsoDate, startOfDay, ZonedWindow, zoned } from './time';
+import { addDays, addMonths, dateInZone, instantMs, IsoDate, ZonedWindow, zoned } from './time';
 
 /** Facts grouped by stream, for lookups. */
 export class World {
@@ -404,6 +404,3 @@ export function officialWarranty(world: World, model: ModelInfo, region: string,
   return zoned({ from, until: addMonths(from, months) }, zone);
 }
 
-export function startOf(date: IsoDate, zone: string): number {
-  return startOfDay(date, zone);
-}

@@ -159,10 +159,6 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   return plusDays(`${date}|${days}`);
 }
 
-/** Whole calendar months from a to b (b after a), as Luxon counts them. */
-export function monthsBetween(a: IsoDate, b: IsoDate): number {
-  return Math.round(DateTime.fromISO(b, { zone: 'UTC' }).diff(DateTime.fromISO(a, { zone: 'UTC' }), 'months').months);
-}
 
 /** A half-open window of dates [from, until) with its instants in a zone. */
 export interface Window {
@@ -193,10 +189,4 @@ export function businessPoint(value: string, zone: string): number {
   throw new RangeError(`not an instant or date: ${value}`);
 }
 
-export function maxDate(a: IsoDate, b: IsoDate): IsoDate {
-  return a >= b ? a : b;
-}
 
-export function minDate(a: IsoDate, b: IsoDate): IsoDate {
-  return a <= b ? a : b;
-}

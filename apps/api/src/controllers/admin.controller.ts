@@ -9,6 +9,7 @@ import type { Principal } from '../auth/tokens';
 import { CorrectionDto, ServiceCenterDto } from '../dto/commands.dto';
 import { CenterClaimsQuery, DashboardQuery } from '../dto/queries.dto';
 import { CommandsService } from '../http/commands.service';
+import { ApiCommandResponse, ApiReadResponse, CenterClaimsPage, CorrectionAnswer, Dashboard, ServiceCenterAnswer, SweepReport } from '../http/openapi';
 import { badRequest, notFound } from '../http/problem';
 import { IdParam, limitOf, positionOf } from './params';
 
@@ -25,6 +26,7 @@ export class ServiceCentersController {
   @HttpCode(201)
   @Roles()
   @ApiOperation({ summary: 'Register or update a service center; its region is the claims\' service region (RULES R6).' })
+  @ApiCommandResponse(ServiceCenterAnswer)
   put(
     @Param('centerId', IdParam) centerId: string,
     @Body() dto: ServiceCenterDto,
@@ -42,6 +44,7 @@ export class ServiceCentersController {
   @Get('dashboard')
   @Roles('service-center', 'auditor')
   @ApiOperation({ summary: 'Claims by status, replacements, flyaway share, express, fees and median hours to fulfilment (business dates on openedAt, inclusive).' })
+  @ApiReadResponse(Dashboard, { description: 'The center\'s figures (an unknown center has none).' })
   async dashboard(@Param('centerId', IdParam) centerId: string, @Query() query: DashboardQuery, @CurrentPrincipal() principal: Principal) {
     assertCenter(principal, centerId);
     if (query.from && query.to && query.from > query.to) throw badRequest('from must not be after to.', [{ field: 'from', message: 'must not be after to' }]);
@@ -53,6 +56,7 @@ export class ServiceCentersController {
   @Get('claims')
   @Roles('service-center', 'auditor')
   @ApiOperation({ summary: 'The center\'s claims, oldest first, filtered by status, paginated by cursor.' })
+  @ApiReadResponse(CenterClaimsPage, { description: 'A page of claims, `{ items, nextCursor }`.' })
   async claims(@Param('centerId', IdParam) centerId: string, @Query() query: CenterClaimsQuery, @CurrentPrincipal() principal: Principal) {
     assertCenter(principal, centerId);
     await this.runtime.consistentRead(positionOf(query.minPosition));
@@ -78,6 +82,7 @@ export class CorrectionsController {
   @HttpCode(201)
   @Roles()
   @ApiOperation({ summary: 'Void or amend an earlier event with a reason (RULES X1). Replays before it show history as then known.' })
+  @ApiCommandResponse(CorrectionAnswer, { notFound: 'EventNotFound', conflicts: ['AlreadyVoided'] })
   async correct(
     @Body() dto: CorrectionDto,
     @Req() request: FastifyRequest,
@@ -98,6 +103,7 @@ export class CorrectionsController {
   @HttpCode(200)
   @Roles()
   @ApiOperation({ summary: 'Run the scheduled sweep now: record warranty extensions whose condition has settled (RULES W5).' })
+  @ApiReadResponse(SweepReport, { description: 'What the sweep did.' })
   async sweep() {
     return this.runtime.sweep();
   }

@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from '@careledger/projections';
 import { Runtime } from '@careledger/runtime';
 import { Roles } from '../auth/auth.guard';
 import { AuditDecisionsQuery, AuditEventsQuery } from '../dto/queries.dto';
+import { ApiReadResponse, AuditEventsPage, DecisionsPage, VerifyReport } from '../http/openapi';
 import { badRequest } from '../http/problem';
 import { limitOf, positionOf } from './params';
 
@@ -19,6 +20,7 @@ export class AuditController {
   @Get('events')
   @Roles('auditor')
   @ApiOperation({ summary: 'Events in global order, filtered by serial, plan, claim, type, actor and recorded time; cursor-paginated.' })
+  @ApiReadResponse(AuditEventsPage, { description: 'A page of events in global order, `{ items, nextCursor, checkpoint }`.' })
   async events(@Query() q: AuditEventsQuery) {
     await this.runtime.consistentRead(positionOf(q.minPosition));
     try {
@@ -43,6 +45,7 @@ export class AuditController {
   @Get('decisions')
   @Roles('auditor')
   @ApiOperation({ summary: 'The decision log: every accepted and refused command with its code and rule.' })
+  @ApiReadResponse(DecisionsPage, { description: 'A page of decisions, `{ items, nextCursor }`.' })
   decisions(@Query() q: AuditDecisionsQuery) {
     let after: number | undefined;
     if (q.cursor) {
@@ -74,6 +77,7 @@ export class AuditController {
   @Get('verify')
   @Roles('auditor')
   @ApiOperation({ summary: 'Re-read the whole log and check every event\'s hash chains to the one before.' })
+  @ApiReadResponse(VerifyReport, { description: 'The integrity report.' })
   async verify() {
     const report = await this.runtime.store.verifyIntegrity();
     return {

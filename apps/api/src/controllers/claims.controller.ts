@@ -10,6 +10,7 @@ import type { Principal } from '../auth/tokens';
 import { AtDto, ClaimDto, FulfilmentDto, PaymentDto, ReasonDto } from '../dto/commands.dto';
 import { ConsistencyQuery } from '../dto/queries.dto';
 import { CommandsService } from '../http/commands.service';
+import { ApiCommandResponse, ApiReadResponse, ClaimAnswer, ClaimApprovalAnswer, ClaimFulfilmentAnswer, ClaimView } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { IdParam, positionOf } from './params';
 
@@ -26,6 +27,7 @@ export class ClaimsController {
   @HttpCode(201)
   @Roles('service-center')
   @ApiOperation({ summary: 'Open a claim. Refused here (422) when the facts already decide it; a claimRef seen before returns the first answer.' })
+  @ApiCommandResponse(ClaimAnswer, { preconditions: true })
   open(
     @Body() dto: ClaimDto,
     @Req() request: FastifyRequest,
@@ -56,6 +58,7 @@ export class ClaimsController {
   @HttpCode(201)
   @Roles('service-center')
   @ApiOperation({ summary: 'Approve: reserves quota and fixes the fee for the approval\'s ordinal (RULES R7, C6).' })
+  @ApiCommandResponse(ClaimApprovalAnswer, { notFound: 'ClaimNotFound', preconditions: true, conflicts: ['InvalidClaimState'] })
   async approve(@Param('claimId', IdParam) claimId: string, @Body() dto: AtDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() principal: Principal) {
     const planId = await this.planOf(claimId, principal);
     return this.step(request, reply, principal, { type: 'ApproveClaim', planId, claimId, at: dto.at });
@@ -65,6 +68,7 @@ export class ClaimsController {
   @HttpCode(201)
   @Roles('service-center')
   @ApiOperation({ summary: 'Deny: releases any reserved quota.' })
+  @ApiCommandResponse(ClaimAnswer, { notFound: 'ClaimNotFound', preconditions: true, conflicts: ['InvalidClaimState'] })
   async deny(@Param('claimId', IdParam) claimId: string, @Body() dto: ReasonDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() principal: Principal) {
     const planId = await this.planOf(claimId, principal);
     return this.step(request, reply, principal, { type: 'DenyClaim', planId, claimId, at: dto.at, reason: dto.reason });
@@ -74,6 +78,7 @@ export class ClaimsController {
   @HttpCode(201)
   @Roles('service-center')
   @ApiOperation({ summary: 'Cancel: releases any reserved quota.' })
+  @ApiCommandResponse(ClaimAnswer, { notFound: 'ClaimNotFound', preconditions: true, conflicts: ['InvalidClaimState'] })
   async cancel(@Param('claimId', IdParam) claimId: string, @Body() dto: ReasonDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() principal: Principal) {
     const planId = await this.planOf(claimId, principal);
     return this.step(request, reply, principal, { type: 'CancelClaim', planId, claimId, at: dto.at, reason: dto.reason });
@@ -83,6 +88,7 @@ export class ClaimsController {
   @HttpCode(201)
   @Roles('service-center')
   @ApiOperation({ summary: 'Record the replacement fee paid (must equal the approved fee).' })
+  @ApiCommandResponse(ClaimAnswer, { notFound: 'ClaimNotFound', preconditions: true, conflicts: ['InvalidClaimState'] })
   async pay(@Param('claimId', IdParam) claimId: string, @Body() dto: PaymentDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() principal: Principal) {
     const planId = await this.planOf(claimId, principal);
     return this.step(request, reply, principal, { type: 'PayClaim', planId, claimId, at: dto.at, amount: String(dto.amount), currency: dto.currency });
@@ -92,6 +98,7 @@ export class ClaimsController {
   @HttpCode(201)
   @Roles('service-center')
   @ApiOperation({ summary: 'Issue the replacement unit: coverage moves to it (RULES I1).' })
+  @ApiCommandResponse(ClaimFulfilmentAnswer, { notFound: 'ClaimNotFound', preconditions: true, conflicts: ['InvalidClaimState', 'PaymentRequired'] })
   async fulfil(@Param('claimId', IdParam) claimId: string, @Body() dto: FulfilmentDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() principal: Principal) {
     const planId = await this.planOf(claimId, principal);
     return this.step(request, reply, principal, { type: 'FulfilClaim', planId, claimId, at: dto.at, replacementSerial: dto.replacementSerial });
@@ -100,6 +107,7 @@ export class ClaimsController {
   @Get(':claimId')
   @Roles('service-center', 'auditor')
   @ApiOperation({ summary: 'The claim, its status, fee, payments and replacement.' })
+  @ApiReadResponse(ClaimView, { notFound: 'ClaimNotFound', etag: true, description: 'The claim; ETag is its plan\'s revision.' })
   async get(@Param('claimId', IdParam) claimId: string, @Query() query: ConsistencyQuery, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.runtime.consistentRead(positionOf(query.minPosition));
     const claim = this.runtime.reads.claim(claimId);

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/tokens';
 import { ActivationDto, PairingDto, ServiceRecordDto, VerificationDto, WarrantyExtensionDto } from '../dto/commands.dto';
 import { EntitlementsQuery, KnownAtQuery } from '../dto/queries.dto';
 import { CommandsService } from '../http/commands.service';
+import { ApiCommandResponse, ApiReadResponse, DeviceFactAnswer, Entitlements, GoodwillAnswer, History, ServiceRecordAnswer, Timeline } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { positionOf, SerialParam } from './params';
 
@@ -25,6 +26,7 @@ export class DevicesController {
   @HttpCode(201)
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record the unit\'s activation (model, sales region, instant).' })
+  @ApiCommandResponse(DeviceFactAnswer, { conflicts: ['AlreadyActivated'] })
   activate(
     @Param('serial', SerialParam) serial: string,
     @Body() dto: ActivationDto,
@@ -42,6 +44,7 @@ export class DevicesController {
   @HttpCode(201)
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record an account or remote-controller binding or unbinding (RULES R4).' })
+  @ApiCommandResponse(DeviceFactAnswer)
   pair(
     @Param('serial', SerialParam) serial: string,
     @Body() dto: PairingDto,
@@ -59,6 +62,7 @@ export class DevicesController {
   @HttpCode(201)
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record a passed video verification or online repair inspection (RULES P4 d/e).' })
+  @ApiCommandResponse(DeviceFactAnswer)
   verify(
     @Param('serial', SerialParam) serial: string,
     @Body() dto: VerificationDto,
@@ -76,6 +80,7 @@ export class DevicesController {
   @HttpCode(201)
   @Roles('service-center')
   @ApiOperation({ summary: 'Record a warranty repair, discounted repair or factory maintenance (RULES C9, R8).' })
+  @ApiCommandResponse(ServiceRecordAnswer)
   serviceRecord(
     @Param('serial', SerialParam) serial: string,
     @Body() dto: ServiceRecordDto,
@@ -94,6 +99,7 @@ export class DevicesController {
   @HttpCode(201)
   @Roles()
   @ApiOperation({ summary: 'Grant a goodwill warranty extension (admin; RULES W5).' })
+  @ApiCommandResponse(GoodwillAnswer)
   goodwill(
     @Param('serial', SerialParam) serial: string,
     @Body() dto: WarrantyExtensionDto,
@@ -110,6 +116,7 @@ export class DevicesController {
   @Get('entitlements')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`; with explain=true, the rules and events behind each field.' })
+  @ApiReadResponse(Entitlements, { notFound: 'DeviceNotFound', description: 'The entitlements view (API.md); `explanation` only with explain=true.' })
   async entitlements(
     @Param('serial', SerialParam) serial: string,
     @Query() query: EntitlementsQuery,
@@ -130,6 +137,7 @@ export class DevicesController {
   @Get('history')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'Every event that touched the unit or its chain, inherited ones too, in global order.' })
+  @ApiReadResponse(History, { notFound: 'DeviceNotFound', description: 'The unit\'s events, `{ events }`.' })
   async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
     await this.runtime.consistentRead(positionOf(query.minPosition));
     const events = await this.runtime.reads.history(serial, query.knownAt);
@@ -140,6 +148,7 @@ export class DevicesController {
   @Get('timeline')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'The entitlement view after each event, as the ledger knew it when the event was recorded (disputes).' })
+  @ApiReadResponse(Timeline, { notFound: 'DeviceNotFound', description: 'The view after each event, `{ entries }`.' })
   async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
     await this.runtime.consistentRead(positionOf(query.minPosition));
     const knownAt = query.knownAt ?? this.runtime.clock.now().toISOString();

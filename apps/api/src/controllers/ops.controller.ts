@@ -1,10 +1,11 @@
 /** Liveness/readiness with projection lag, and Prometheus metrics. Public, as probes expect. */
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Runtime } from '@careledger/runtime';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.guard';
 import { MetricsService } from '../http/metrics.service';
+import { Health } from '../http/openapi';
 
 @ApiTags('operations')
 @Controller()
@@ -19,6 +20,8 @@ export class OpsController {
   @Get('health')
   @Public()
   @ApiOperation({ summary: 'Liveness and readiness: store reachable, projection caught up (lag).' })
+  @ApiOkResponse({ type: Health, description: 'Ready: the store answers and the read models know how far behind they are.' })
+  @ApiServiceUnavailableResponse({ type: Health, description: 'Not ready (status unavailable): the store is unreachable.' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const reachable = await this.runtime.store.ping().catch(() => false);
     const head = reachable ? await this.runtime.store.headPosition().catch(() => null) : null;
@@ -38,6 +41,10 @@ export class OpsController {
   @Get('metrics')
   @Public()
   @ApiOperation({ summary: 'Prometheus text exposition.' })
+  @ApiOkResponse({
+    description: 'The metrics in the Prometheus text format.',
+    content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
+  })
   async prometheus(@Res({ passthrough: true }) reply: FastifyReply) {
     this.metrics.projectionCheckpoint.set(Number(this.runtime.runner.checkpoint));
     this.metrics.projectionLag.set(this.runtime.runner.lagMs / 1000);

@@ -10,6 +10,7 @@ import type { Principal } from '../auth/tokens';
 import { BindingDto, CarePlusDto, PurchaseDto, RenewalDto } from '../dto/commands.dto';
 import { ConsistencyQuery } from '../dto/queries.dto';
 import { CommandsService } from '../http/commands.service';
+import { ApiCommandResponse, ApiReadResponse, PlanAnswer, PlanView } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { IdParam, positionOf } from './params';
 
@@ -28,6 +29,7 @@ export class PlansController {
   @HttpCode(201)
   @Roles('sales')
   @ApiOperation({ summary: 'Buy a 1- or 2-year plan (bundle, online by serial, or card bound later). An orderId seen before returns the first answer.' })
+  @ApiCommandResponse(PlanAnswer, { conflicts: ['PlanAlreadyExists'] })
   purchase(
     @Body() dto: PurchaseDto,
     @Req() request: FastifyRequest,
@@ -58,6 +60,7 @@ export class PlansController {
   @HttpCode(201)
   @Roles('sales')
   @ApiOperation({ summary: 'Bind a card plan to a unit (RULES P4 is measured at the binding).' })
+  @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true, conflicts: ['PlanAlreadyBound'] })
   bind(
     @Param('planId', IdParam) planId: string,
     @Body() dto: BindingDto,
@@ -75,6 +78,7 @@ export class PlansController {
   @HttpCode(201)
   @Roles('sales')
   @ApiOperation({ summary: 'Renew with a 1-Year plan (RULES N1, N2, P2).' })
+  @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true })
   renew(
     @Param('planId', IdParam) planId: string,
     @Body() dto: RenewalDto,
@@ -93,6 +97,7 @@ export class PlansController {
   @HttpCode(201)
   @Roles('sales')
   @ApiOperation({ summary: 'Buy Care Refresh+ for a 1-Year plan (RULES N3).' })
+  @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true })
   carePlus(
     @Param('planId', IdParam) planId: string,
     @Body() dto: CarePlusDto,
@@ -110,6 +115,7 @@ export class PlansController {
   @Get(':planId')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'The plan, its chain, current unit and revision (send it back in If-Match).' })
+  @ApiReadResponse(PlanView, { notFound: 'PlanNotFound', etag: true, description: 'The plan as of now.' })
   async get(@Param('planId', IdParam) planId: string, @Query() query: ConsistencyQuery, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.runtime.consistentRead(positionOf(query.minPosition));
     const plan = this.runtime.reads.plan(planId, this.runtime.clock.now());
