@@ -637,7 +637,8 @@ export class Payment extends Money {
   at: string;
 }
 
-export class ClaimView {
+/** What the claim queue and the claim view both show of a claim. */
+export class ClaimSummary {
   @ApiProperty()
   claimId: string;
 
@@ -663,16 +664,7 @@ export class ClaimView {
   openedAt: string;
 
   @ApiProperty()
-  serviceCenterId: string;
-
-  @ApiProperty({ description: `The center's region when the claim was opened (RULES R6). ${REGION_OR_NULL}`, nullable: true, type: String, example: 'US' })
-  serviceRegion: string | null;
-
-  @ApiProperty()
   express: boolean;
-
-  @ApiProperty()
-  flightRecordsSynced: boolean;
 
   @ApiProperty({ enum: CLAIM_STATUSES })
   status: string;
@@ -682,6 +674,23 @@ export class ClaimView {
 
   @ApiProperty({ type: () => Money, nullable: true })
   fee: Money | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  fulfilledAt: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  replacementSerial: string | null;
+}
+
+export class ClaimView extends ClaimSummary {
+  @ApiProperty()
+  serviceCenterId: string;
+
+  @ApiProperty({ description: `The center's region when the claim was opened (RULES R6). ${REGION_OR_NULL}`, nullable: true, type: String, example: 'US' })
+  serviceRegion: string | null;
+
+  @ApiProperty()
+  flightRecordsSynced: boolean;
 
   @ApiProperty({ nullable: true, type: String })
   approvedAt: string | null;
@@ -698,12 +707,6 @@ export class ClaimView {
   @ApiProperty({ description: 'The denial or cancellation reason.', nullable: true, type: String })
   reason: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
-  fulfilledAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  replacementSerial: string | null;
-
   @ApiProperty({ description: 'The plan stream\'s revision (also the ETag).', type: 'integer' })
   revision: number;
 
@@ -714,51 +717,9 @@ export class ClaimView {
   checkpoint: string;
 }
 
-export class CenterClaim {
-  @ApiProperty()
-  claimId: string;
-
-  @ApiProperty()
-  claimRef: string;
-
-  @ApiProperty()
-  planId: string;
-
-  @ApiProperty()
-  serial: string;
-
-  @ApiProperty({ enum: ['damage', 'flyaway'] })
-  kind: string;
-
-  @ApiProperty({ enum: CAUSES })
-  cause: string;
-
-  @ApiProperty()
-  express: boolean;
-
-  @ApiProperty({ enum: CLAIM_STATUSES })
-  status: string;
-
-  @ApiProperty()
-  incidentAt: string;
-
-  @ApiProperty()
-  openedAt: string;
-
-  @ApiProperty({ nullable: true, type: 'integer' })
-  ordinal: number | null;
-
-  @ApiProperty({ type: () => Money, nullable: true })
-  fee: Money | null;
-
+export class CenterClaim extends ClaimSummary {
   @ApiProperty({ type: () => Payment, nullable: true })
   paid: Payment | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  fulfilledAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  replacementSerial: string | null;
 }
 
 export class CenterClaimsPage {
