@@ -111,10 +111,6 @@ function safeInstantMs(value: string): number | null {
   }
 }
 
-/** The facts that had happened in the world at business time `atMs`. */
-export function happenedBy(facts: readonly Fact[], atMs: number): Fact[] {
-  return facts.filter((f) => f.at === null || f.at <= atMs);
-}
 
 export function ofType<T extends DomainEvent['type']>(
   facts: readonly Fact[],

@@ -1,7 +1,5 @@
 export * from './port';
 export { canonicalJson, GENESIS_HASH } from './hash';
-export { handleCommand, type CommandHandling, type CommandResult, type DomainEvent } from './command-handler';
-export { reserveOnce, type Reservation, type ReservationSpec } from './reservation';
 export {
   openSqliteEventStore,
   SqliteEventStore,

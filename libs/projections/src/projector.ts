@@ -5,9 +5,10 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  addDays, addMonths, buildChain, Catalogue, dateInZone, DAY_MS, instantMs, planStream, RecordedEvent, startOfDay,
+  addDays, addMonths, buildChain, Catalogue, dateInZone, DAY_MS, instantMs, RecordedEvent, startOfDay,
   toFacts, World,
 } from '@careledger/domain';
+import { planWorld } from './plan-world';
 
 type Data = Record<string, unknown>;
 
@@ -249,14 +250,7 @@ export class Projector {
 
   /** Facts of a plan and its units, as recorded so far in this read store. */
   private worldOf(planId: string): World {
-    const events: RecordedEvent[] = [...this.read(planStream(planId))];
-    const serials = new Set<string>();
-    for (const e of events) {
-      const d = e.data as Data;
-      for (const f of ['serial', 'replacementSerial']) if (typeof d[f] === 'string') serials.add(d[f] as string);
-    }
-    for (const s of serials) events.push(...this.read(`device-${s}`));
-    return new World(this.catalogue, toFacts(events).facts);
+    return planWorld(this.catalogue, planId, (s) => this.read(s));
   }
 
   read(streamId: string): RecordedEvent[] {

@@ -7,6 +7,7 @@ import {
   buildChain, Catalogue, ClaimState, EntitlementView, foldEntitlements, gatherUnit, instantInZone, instantMs, planStream, RecordedEvent,
   startOfDay, timeline, toFacts, World, zoneOf,
 } from '@careledger/domain';
+import { planWorld } from './plan-world';
 import { EventRow, rowToEvent } from './projector';
 
 export interface Page<T> {
@@ -264,14 +265,7 @@ export class ReadModels {
   }
 
   private planWorld(planId: string): World {
-    const events = [...this.read(planStream(planId))];
-    const serials = new Set<string>();
-    for (const e of events) {
-      const d = e.data as Record<string, unknown>;
-      for (const f of ['serial', 'replacementSerial']) if (typeof d[f] === 'string') serials.add(d[f] as string);
-    }
-    for (const s of serials) events.push(...this.read(`device-${s}`));
-    return new World(this.catalogue, toFacts(events).facts);
+    return planWorld(this.catalogue, planId, (s) => this.read(s));
   }
 
   centerClaims(centerId: string, status: string | undefined, cursor: string | undefined, limit: number): Page<Record<string, unknown>> {

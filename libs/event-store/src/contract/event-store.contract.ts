@@ -8,7 +8,6 @@ import {
   type StoredEvent,
   type Subscription,
 } from '../port';
-import { reserveOnce } from '../reservation';
 
 /**
  * One behavioural contract for every EventStore adapter (emmett's eventStore "features" pattern).
@@ -347,39 +346,5 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
       expect(await store.ping()).toBe(true);
       expect(typeof store.kind).toBe('string');
     });
-
-    it('reservation: of 16 writers binding one serial to 16 plans, exactly one wins, in every run', async () => {
-      for (let run = 0; run < 20; run += 1) {
-        const serial = `SN-${randomUUID()}`;
-        const deviceStream = `device-${serial}`;
-        const planIds = Array.from({ length: 16 }, (_, i) => `plan-${run}-${i}-${randomUUID()}`);
-
-        const outcomes = await Promise.all(
-          planIds.map(async (planId) => {
-            const reservation = await reserveOnce(store, deviceStream, {
-              isReserved: (events) => events.some((e) => e.type === 'DeviceBoundToPlan'),
-              ownerOf: (events) => (events.find((e) => e.type === 'DeviceBoundToPlan')!.data as { planId: string }).planId,
-              reservationEvent: newEvent('DeviceBoundToPlan', { planId, serial }),
-            });
-            if (reservation.won) {
-              await store.appendToStream(`plan-${planId}`, [newEvent('PlanPurchased', { planId, serial })], {
-                expectedRevision: 'no_stream',
-              });
-            }
-            return { planId, ...reservation };
-          }),
-        );
-
-        const winners = outcomes.filter((o) => o.won);
-        expect(winners).toHaveLength(1);
-        const winner = winners[0].planId;
-        expect(outcomes.every((o) => o.owner === winner)).toBe(true);
-        const bindings = (await store.readStream(deviceStream)).filter((e) => e.type === 'DeviceBoundToPlan');
-        expect(bindings.map((e) => e.data)).toEqual([{ planId: winner, serial }]);
-        for (const planId of planIds) {
-          expect(await store.readStream(`plan-${planId}`)).toHaveLength(planId === winner ? 1 : 0);
-        }
-      }
-    }, 60_000);
   });
 }

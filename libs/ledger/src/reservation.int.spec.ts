@@ -1,0 +1,67 @@
+/**
+ * RULES P3 without multi-stream transactions, as the product does it: the unit's own stream is the
+ * reservation, appended at the exact revision read before the plan stream is written (see
+ * checkUnitIsFree in libs/domain/src/decide.ts). 16 parallel purchases of one serial through the
+ * real Ledger: exactly one binds it, in every run, on every event-store adapter configured.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { defaultCatalogue, Refusal } from '@careledger/domain';
+import { EventStore, openEventStoreDbEventStore, openSqliteEventStore, systemClock } from '@careledger/event-store';
+import { Ledger } from './ledger';
+
+const adapters: [string, () => { store: EventStore; cleanup: () => void }][] = [
+  [
+    'sqlite',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'careledger-reserve-'));
+      return { store: openSqliteEventStore({ path: join(dir, 'events.sqlite') }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
+if (process.env.EVENTSTORE_CONNECTION_STRING) {
+  adapters.push(['eventstoredb', () => ({ store: openEventStoreDbEventStore({ connectionString: process.env.EVENTSTORE_CONNECTION_STRING! }), cleanup: () => undefined })]);
+} else {
+  console.warn('Reservation test on EventStoreDB skipped: EVENTSTORE_CONNECTION_STRING is not set.');
+}
+
+describe.each(adapters)('P3 reservation through the ledger on %s', (_name, open) => {
+  let store: EventStore;
+  let cleanup: () => void;
+
+  beforeAll(() => ({ store, cleanup } = open()));
+  afterAll(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  test('of 16 parallel purchases of one serial, exactly one binds it, in every run', async () => {
+    const ledger = new Ledger(store, defaultCatalogue(), systemClock);
+    for (let run = 0; run < 20; run++) {
+      const serial = `SN-${randomUUID()}`;
+      const planIds = Array.from({ length: 16 }, () => randomUUID());
+      const outcomes = await Promise.allSettled(
+        planIds.map((planId, i) =>
+          ledger.execute(
+            {
+              type: 'PurchasePlan', planId, term: '1y', model: 'Mavic 3', region: 'US', channel: 'online',
+              purchasedAt: '2024-03-10T09:00:00-07:00', orderId: `${serial}-${i}`, serial, deliveredAt: null, price: null,
+            },
+            { actor: 'test', correlationId: `run-${run}` },
+          ),
+        ),
+      );
+      const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [planIds[i]] : []));
+      expect(won).toHaveLength(1);
+      for (const o of outcomes) {
+        if (o.status === 'rejected') expect(o.reason).toEqual(expect.objectContaining({ code: 'AlreadyBound' }));
+        if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(Refusal);
+      }
+      const bindings = (await store.readStream(`device-${serial}`)).filter((e) => e.type === 'DeviceBoundToPlan');
+      expect(bindings.map((e) => (e.data as { planId: string }).planId)).toEqual(won);
+      for (const planId of planIds) expect(await store.readStream(`plan-${planId}`)).toHaveLength(planId === won[0] ? 1 : 0);
+    }
+  }, 60_000);
+});
