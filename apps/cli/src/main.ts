@@ -126,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
       const head = await rt.store.headPosition();
       const progress = bar('verify');
       progress.start(Number(head), 0);
-      const report = await rt.store.verifyIntegrity((p) => progress.update(Number(p.position)));
+      const report = await rt.store.verifyIntegrity({ onProgress: (p) => progress.update(Number(p.position)) });
       progress.update(Number(head));
       progress.stop();
       console.log(JSON.stringify({ events: report.events, ok: report.ok, firstBrokenPosition: report.firstBrokenPosition?.toString() ?? null }));

@@ -1,5 +1,6 @@
 export * from './port';
-export { canonicalJson, GENESIS_HASH } from './hash';
+export { canonicalJson, chainHash, GENESIS_HASH, sha256Hex } from './hash';
+export { GroupCommit } from './group-commit';
 export {
   openSqliteEventStore,
   SqliteEventStore,

@@ -1,14 +1,18 @@
 /**
  * The event-store port: the only way the rest of CareLedger touches stored events.
- * Adapters (SQLite, EventStoreDB) implement it; one contract suite checks every adapter.
+ * Adapters (SQLite, PostgreSQL, EventStoreDB) implement it; one contract suite checks every adapter.
  *
  * Conventions
  * - `revision` is the 0-based index of an event in its stream (the first event is revision 0),
  *   as in EventStoreDB. A stream's revision is the revision of its last event.
  * - `position` is the event's place in the global log: strictly increasing, not necessarily
  *   contiguous (EventStoreDB positions are byte offsets). Carried as bigint; printed as a string.
+ *   Never subtract two positions to count events: use the adapter's `eventsBetween` when it can.
  * - `recordedAt` is stamped by the store when the append commits (ISO-8601 UTC, millisecond
- *   precision). Within one store it never goes backwards.
+ *   precision), from the store's clock where it has one (PostgreSQL, EventStoreDB). Within one
+ *   store it strictly increases from one append to the next.
+ * - Every event carries a chain hash. Stores with a global chain (SQLite, PostgreSQL) hash each
+ *   event over the one before it in the global log; see `capabilities`.
  */
 
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
@@ -22,6 +26,11 @@ export interface EventMetadata {
   correlationId: string;
   /** The event or command that caused this one, when there is one. */
   causationId?: string | null;
+  /**
+   * The decision this event records (set by the ledger): on a command's primary event, the whole
+   * decision (command, token, key, request hash, answer); on its other events, `{ id }` only.
+   */
+  decision?: Record<string, unknown> | null;
 }
 
 export interface StoredMetadata extends EventMetadata {
@@ -45,14 +54,19 @@ export interface StoredEvent<T extends string = string, D = unknown> {
   position: bigint;
   data: D;
   metadata: StoredMetadata;
-  /**
-   * Tamper-evidence hash stamped by the store (sha256 hex). SQLite: a chain over the global log;
-   * EventStoreDB: a chain per stream. Absent for stores that do not hash.
-   */
+  /** Tamper-evidence hash stamped by the store (sha256 hex); see `capabilities.globalChain`. */
   hash?: string;
 }
 
 export interface AppendOptions {
+  expectedRevision?: ExpectedRevision;
+}
+
+/** One stream's part of an append. */
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  /** Default 'any'. */
   expectedRevision?: ExpectedRevision;
 }
 
@@ -82,16 +96,33 @@ export interface ReadAllOptions {
   maxCount?: number;
 }
 
+/** A place in the hash chain: an event's position and its hash (position 0n: the empty log). */
+export interface ChainPoint {
+  position: bigint;
+  hash: string;
+}
+
 /** Result of walking the stored log and recomputing its hashes. */
 export interface IntegrityReport {
-  /** How many events were checked. */
+  /** How many events were checked (by this walk; an incremental walk starts after `from`). */
   events: number;
   ok: boolean;
   /** The first event whose hash (or place in the chain) does not match; null when ok. */
   firstBrokenPosition: bigint | null;
+  /** The last event checked and found sound (the `from` point when nothing new was checked). */
+  verifiedUpTo: ChainPoint;
 }
 
 export type IntegrityProgress = (progress: { events: number; position: bigint }) => void;
+
+export interface VerifyOptions {
+  /**
+   * Continue a chain verified earlier: the walk starts after `from.position` and first checks that
+   * the log still holds `from.hash` there. Default: from the start of the log.
+   */
+  from?: ChainPoint | null;
+  onProgress?: IntegrityProgress;
+}
 
 export interface SubscribeOptions {
   /** Exclusive start, as for readAll: pass the last position you processed. */
@@ -102,17 +133,65 @@ export interface SubscribeOptions {
 
 /**
  * A catch-up-then-live subscription to the global log. It is pull-based: events are fetched only
- * as fast as the consumer iterates (back-pressure). `close()` ends the iteration.
+ * as fast as the consumer iterates (back-pressure). `close()` ends the iteration. A subscription
+ * whose connection drops rejects its pending `next()`; the caller resubscribes from its checkpoint.
  */
 export interface Subscription extends AsyncIterable<StoredEvent> {
   close(): Promise<void>;
 }
 
-export abstract class EventStore {
-  /** A short name for logs and health: 'sqlite' | 'eventstoredb'. */
-  abstract readonly kind: string;
+export interface StoreCapabilities {
+  /** `append` of several streams commits all or nothing (SQLite, PostgreSQL). */
+  atomicMultiStream: boolean;
+  /** One hash chain over the global log (SQLite, PostgreSQL); otherwise one per stream. */
+  globalChain: boolean;
+  /** `readEvents` finds events by id in the whole log (a unique index). */
+  eventLookup: boolean;
+}
 
-  abstract appendToStream(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+/** A small versioned record kept beside the log (leases, webhook state, signed checkpoints). */
+export interface StoredRecord<V = unknown> {
+  key: string;
+  value: V;
+  /** 1 for a new record, +1 on every put. */
+  version: number;
+  /** When the store last wrote it (ISO-8601 UTC). */
+  updatedAt: string;
+}
+
+/**
+ * Durable state that is not a fact of the domain and must be shared by every node: what a webhook
+ * has delivered, who holds a lease, the signed checkpoints. Compare-and-set by version.
+ */
+export abstract class StoreRecords {
+  abstract get<V = unknown>(key: string): Promise<StoredRecord<V> | null>;
+  /**
+   * Writes a record: `expectedVersion` null creates it (ConcurrencyConflict when it exists), a
+   * number replaces version `expectedVersion` (ConcurrencyConflict when it moved). Returns the new version.
+   */
+  abstract put(key: string, value: unknown, expectedVersion: number | null): Promise<number>;
+  /** Records whose key starts with `prefix`, in key order, after `after` (exclusive). */
+  abstract list<V = unknown>(prefix: string, options?: { after?: string; limit?: number }): Promise<StoredRecord<V>[]>;
+}
+
+export abstract class EventStore {
+  /** A short name for logs and health: 'sqlite' | 'postgres' | 'eventstoredb'. */
+  abstract readonly kind: string;
+  abstract readonly capabilities: StoreCapabilities;
+  abstract readonly records: StoreRecords;
+
+  /**
+   * Appends to one or more streams, each at its expected revision, in the order given. With
+   * `capabilities.atomicMultiStream` they commit together or not at all (one durable commit);
+   * otherwise one after the other, and a failure leaves the earlier ones written. Results come in
+   * the order of `appends`.
+   */
+  abstract append(appends: StreamAppend[]): Promise<AppendResult[]>;
+
+  async appendToStream(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    const [result] = await this.append([{ streamId, events, expectedRevision: options.expectedRevision }]);
+    return result;
+  }
 
   /** Events of one stream in revision order (or reverse). A missing stream reads as empty. */
   abstract readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
@@ -120,26 +199,35 @@ export abstract class EventStore {
   /** The global log in position order. */
   abstract readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
 
+  /** Events by id, in position order; ids not stored are left out. Needs `capabilities.eventLookup`. */
+  abstract readEvents(eventIds: readonly string[]): Promise<StoredEvent[]>;
+
   abstract subscribeToAll(options?: SubscribeOptions): Subscription;
 
   /** The position of the last event in the global log (0n when empty). */
   abstract headPosition(): Promise<bigint>;
 
-  /** Recompute the hash chain(s) over the whole log, in batches. */
-  abstract verifyIntegrity(onProgress?: IntegrityProgress): Promise<IntegrityReport>;
+  /** The last event's position and chain hash (`{ 0n, GENESIS_HASH }` when empty). */
+  abstract head(): Promise<ChainPoint>;
 
-  /** Is the store reachable? Used by /health. */
+  /** The chain hash stored at a position, or null when the log holds no event there. */
+  abstract hashAt(position: bigint): Promise<string | null>;
+
+  /** Recompute the hash chain(s), from the start or from a point verified before. */
+  abstract verifyIntegrity(options?: VerifyOptions): Promise<IntegrityReport>;
+
+  /** Is the store reachable? Used by readiness. */
   abstract ping(): Promise<boolean>;
 
   abstract close(): Promise<void>;
 }
 
-/** The stream was not at the expected revision. */
+/** The stream was not at the expected revision (or a record not at its expected version). */
 export class ConcurrencyConflict extends Error {
   readonly code = 'ConcurrencyConflict';
   constructor(
     readonly streamId: string,
-    readonly expected: ExpectedRevision,
+    readonly expected: ExpectedRevision | null,
     readonly actual: number | 'no_stream',
   ) {
     super(`stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`);

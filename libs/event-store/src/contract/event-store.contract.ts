@@ -342,6 +342,119 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
       expect(Date.now() - started).toBeLessThan(1000);
     });
 
+    describe('appends to several streams at once', () => {
+      it('writes every part in order and answers one result per stream', async () => {
+        const [device, plan] = [uniqueStream('device'), uniqueStream('plan')];
+        await store.appendToStream(plan, [newEvent('PlanPurchased', {})]);
+        const results = await store.append([
+          { streamId: device, events: [newEvent('DeviceBoundToPlan', {})], expectedRevision: 'no_stream' },
+          { streamId: plan, events: [newEvent('PlanBound', {}), newEvent('Granted', {})], expectedRevision: 0 },
+        ]);
+        expect(results.map((r) => r.nextExpectedRevision)).toEqual([0, 2]);
+        expect(results[0].position < results[1].positions[0]).toBe(true);
+        expect(results[1].positions[0] < results[1].positions[1]).toBe(true);
+        expect((await store.readStream(plan)).map((e) => e.type)).toEqual(['PlanPurchased', 'PlanBound', 'Granted']);
+      });
+
+      it('a conflict on a later part: nothing is written when the store is atomic, the earlier parts otherwise', async () => {
+        const [device, plan] = [uniqueStream('device'), uniqueStream('plan')];
+        await store.appendToStream(plan, [newEvent('PlanPurchased', {})]);
+        const error = await rejectionOf(
+          store.append([
+            { streamId: device, events: [newEvent('DeviceBoundToPlan', {})], expectedRevision: 'no_stream' },
+            { streamId: plan, events: [newEvent('PlanBound', {})], expectedRevision: 'no_stream' },
+          ]),
+        );
+        expect(error).toBeInstanceOf(ConcurrencyConflict);
+        expect(error).toMatchObject({ streamId: plan });
+        expect(await store.readStream(device)).toHaveLength(store.capabilities.atomicMultiStream ? 0 : 1);
+        expect(await store.readStream(plan)).toHaveLength(1);
+      });
+
+      it('a retried multi-stream append deduplicates every part', async () => {
+        const [device, plan] = [uniqueStream('device'), uniqueStream('plan')];
+        const parts = [
+          { streamId: device, events: [newEvent('DeviceBoundToPlan', {})], expectedRevision: 'no_stream' as const },
+          { streamId: plan, events: [newEvent('PlanPurchased', {})], expectedRevision: 'no_stream' as const },
+        ];
+        const first = await store.append(parts);
+        const again = await store.append(parts);
+        expect(again).toEqual(first.map((r) => ({ ...r, deduplicated: true })));
+      });
+    });
+
+    it('stamps recordedAt from the store, strictly increasing from one append to the next', async () => {
+      const streamId = uniqueStream('clock');
+      const stamps: number[] = [];
+      for (let i = 0; i < 20; i += 1) stamps.push(Date.parse((await store.appendToStream(streamId, [newEvent('E', { i })])).recordedAt));
+      for (let i = 1; i < stamps.length; i += 1) expect(stamps[i]).toBeGreaterThan(stamps[i - 1]);
+    });
+
+    it('finds events by id when the store has a global id index', async () => {
+      if (!store.capabilities.eventLookup) return;
+      const streamId = uniqueStream('lookup');
+      const events = [newEvent('A', { n: 1 }), newEvent('B', { n: 2 })];
+      await store.appendToStream(streamId, events);
+      const found = await store.readEvents([events[1].eventId, randomUUID(), events[0].eventId]);
+      expect(found.map((e) => [e.eventId, e.streamId, e.revision])).toEqual([
+        [events[0].eventId, streamId, 0],
+        [events[1].eventId, streamId, 1],
+      ]);
+    });
+
+    describe('the hash chain', () => {
+      it('head() and hashAt() name the chain hash stored at a position', async () => {
+        if (!store.capabilities.globalChain) return;
+        const result = await store.appendToStream(uniqueStream('chain'), [newEvent('A', {}), newEvent('B', {})]);
+        const head = await store.head();
+        const [stored] = await store.readAll({ after: result.positions[1] - 1n, maxCount: 1 });
+        expect(head.position).toBeGreaterThanOrEqual(result.position);
+        expect(await store.hashAt(result.positions[1])).toBe(stored.hash);
+        expect(await store.hashAt(head.position + 1000n)).toBeNull();
+      });
+
+      it('verifies from the start, then incrementally from the point it reached', async () => {
+        const streamId = uniqueStream('verify');
+        await store.appendToStream(streamId, [newEvent('A', {}), newEvent('B', {})]);
+        const full = await store.verifyIntegrity();
+        expect(full).toMatchObject({ ok: true, firstBrokenPosition: null });
+        await store.appendToStream(streamId, [newEvent('C', {})]);
+        const next = await store.verifyIntegrity({ from: full.verifiedUpTo });
+        expect(next.ok).toBe(true);
+        expect(next.verifiedUpTo.position > full.verifiedUpTo.position).toBe(true);
+        if (store.capabilities.globalChain) {
+          expect(next.events).toBe(1);
+          const forged = await store.verifyIntegrity({ from: { position: full.verifiedUpTo.position, hash: 'f'.repeat(64) } });
+          expect(forged).toMatchObject({ ok: false, firstBrokenPosition: full.verifiedUpTo.position });
+        }
+      });
+    });
+
+    describe('records', () => {
+      it('creates, compare-and-sets and lists records by key prefix', async () => {
+        const prefix = `test:${randomUUID()}:`;
+        expect(await store.records.get(`${prefix}a`)).toBeNull();
+        expect(await store.records.put(`${prefix}a`, { n: 1 }, null)).toBe(1);
+        await expect(store.records.put(`${prefix}a`, { n: 9 }, null)).rejects.toBeInstanceOf(ConcurrencyConflict);
+        expect(await store.records.put(`${prefix}a`, { n: 2 }, 1)).toBe(2);
+        await expect(store.records.put(`${prefix}a`, { n: 9 }, 1)).rejects.toBeInstanceOf(ConcurrencyConflict);
+        expect(await store.records.get(`${prefix}a`)).toMatchObject({ key: `${prefix}a`, value: { n: 2 }, version: 2 });
+        await store.records.put(`${prefix}c`, { n: 3 }, null);
+        await store.records.put(`${prefix}b`, { n: 4 }, null);
+        await store.records.put(`other:${randomUUID()}`, {}, null);
+        expect((await store.records.list(prefix)).map((r) => r.key)).toEqual([`${prefix}a`, `${prefix}b`, `${prefix}c`]);
+        expect((await store.records.list(prefix, { after: `${prefix}a`, limit: 1 })).map((r) => r.value)).toEqual([{ n: 4 }]);
+      });
+
+      it('lets exactly one of several concurrent writers win a version', async () => {
+        const key = `test:${randomUUID()}`;
+        await store.records.put(key, { holder: null }, null);
+        const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.records.put(key, { holder: i }, 1)));
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o as PromiseRejectedResult).reason instanceof ConcurrencyConflict)).toBe(true);
+      });
+    });
+
     it('reports itself reachable', async () => {
       expect(await store.ping()).toBe(true);
       expect(typeof store.kind).toBe('string');

@@ -22,17 +22,22 @@ import {
 import {
   type AppendOptions,
   type AppendResult,
+  type ChainPoint,
   type Clock,
   ConcurrencyConflict,
   DuplicateEventIdConflict,
   EventStore,
   type ExpectedRevision,
-  type IntegrityProgress,
   type IntegrityReport,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type StoreCapabilities,
   type StoredEvent,
+  type StoredRecord,
+  StoreRecords,
+  type StreamAppend,
+  type VerifyOptions,
   type StoredMetadata,
   StoreUnavailable,
   type SubscribeOptions,
@@ -149,8 +154,23 @@ function toReadPosition(after: bigint | null | undefined): ReadPosition {
   return after === undefined || after === null ? START : { commit: after, prepare: after };
 }
 
+/** Interim: records on EventStoreDB are not written yet (see the EventStoreDB issue). */
+class UnsupportedRecords extends StoreRecords {
+  async get<V>(): Promise<StoredRecord<V> | null> {
+    throw new StoreUnavailable('records are not implemented on EventStoreDB yet');
+  }
+  async put(): Promise<number> {
+    throw new StoreUnavailable('records are not implemented on EventStoreDB yet');
+  }
+  async list<V>(): Promise<StoredRecord<V>[]> {
+    throw new StoreUnavailable('records are not implemented on EventStoreDB yet');
+  }
+}
+
 export class EventStoreDbEventStore extends EventStore {
   readonly kind = 'eventstoredb';
+  readonly capabilities: StoreCapabilities = { atomicMultiStream: false, globalChain: false, eventLookup: false };
+  readonly records: StoreRecords = new UnsupportedRecords();
   private lastRecordedAtMs = Number.NEGATIVE_INFINITY;
   private readonly subscriptions = new Set<Subscription>();
 
@@ -161,7 +181,26 @@ export class EventStoreDbEventStore extends EventStore {
     super();
   }
 
-  async appendToStream(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+  /** One stream after the other: EventStoreDB has no multi-stream transaction. */
+  async append(appends: StreamAppend[]): Promise<AppendResult[]> {
+    const results: AppendResult[] = [];
+    for (const a of appends) results.push(await this.appendOne(a.streamId, a.events, { expectedRevision: a.expectedRevision }));
+    return results;
+  }
+
+  async readEvents(): Promise<StoredEvent[]> {
+    throw new StoreUnavailable('EventStoreDB has no global index by event id');
+  }
+
+  async head(): Promise<ChainPoint> {
+    return { position: await this.headPosition(), hash: '' };
+  }
+
+  async hashAt(): Promise<string | null> {
+    return null;
+  }
+
+  private async appendOne(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
     const expected = options.expectedRevision ?? 'any';
     const ids = events.map((e) => e.eventId);
@@ -371,7 +410,9 @@ export class EventStoreDbEventStore extends EventStore {
     }
   }
 
-  async verifyIntegrity(onProgress?: IntegrityProgress): Promise<IntegrityReport> {
+  async verifyIntegrity(options: VerifyOptions = {}): Promise<IntegrityReport> {
+    const onProgress = options.onProgress;
+    let verified: ChainPoint = { position: 0n, hash: '' };
     // One entry per stream: memory grows with the number of streams, not of events.
     const chains = new Map<string, { revision: number; hash: string }>();
     let events = 0;
@@ -385,15 +426,16 @@ export class EventStoreDbEventStore extends EventStore {
         const chain = chains.get(event.streamId) ?? { revision: -1, hash: GENESIS_HASH };
         const expected = streamHash(chain.hash, event);
         if (event.revision !== chain.revision + 1 || event.hash !== expected) {
-          return { events, ok: false, firstBrokenPosition: event.position };
+          return { events, ok: false, firstBrokenPosition: event.position, verifiedUpTo: verified };
         }
         chains.set(event.streamId, { revision: event.revision, hash: expected });
+        verified = { position: event.position, hash: expected };
       }
       if (page.length > 0) {
         after = page[page.length - 1].position!.commit;
         onProgress?.({ events, position: after });
       }
-      if (page.length < READ_ALL_PAGE) return { events, ok: true, firstBrokenPosition: null };
+      if (page.length < READ_ALL_PAGE) return { events, ok: true, firstBrokenPosition: null, verifiedUpTo: verified };
     }
   }
 

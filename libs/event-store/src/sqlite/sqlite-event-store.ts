@@ -1,26 +1,35 @@
 import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
-  type AppendOptions,
   type AppendResult,
+  type ChainPoint,
   type Clock,
   ConcurrencyConflict,
   DuplicateEventIdConflict,
   EventStore,
   type ExpectedRevision,
   IntegrityViolation,
-  type IntegrityProgress,
   type IntegrityReport,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type StoreCapabilities,
   type StoredEvent,
   type StoredMetadata,
+  type StoredRecord,
+  StoreRecords,
   StoreUnavailable,
+  type StreamAppend,
   type SubscribeOptions,
   type Subscription,
   systemClock,
+  type VerifyOptions,
 } from '../port';
-import { canonicalJson, chainHash, GENESIS_HASH } from '../hash';
+import { canonicalJson } from '../hash';
+import { GroupCommit } from '../group-commit';
+import { type EventRow, GENESIS, rowHash } from './chain-walk';
+import { VERIFY_WORKER_KIND, type VerifyMessage, type VerifyRequest } from './verify-worker';
 
 export interface SqliteEventStoreOptions {
   /** File path (created when missing). Other CareLedger components may share the file. */
@@ -32,6 +41,8 @@ export interface SqliteEventStoreOptions {
   busyTimeoutMs?: number;
   /** How often an idle subscription looks for appends made by other connections. Default 100. */
   pollIntervalMs?: number;
+  /** Open the file read-only (verification, export). */
+  readonly?: boolean;
 }
 
 export interface ImportResult {
@@ -42,11 +53,12 @@ export interface ImportResult {
 export interface SqliteEventStoreStats {
   /** Write transactions committed by this instance (each holds one or more appends). */
   groupCommits: number;
-  /** Appends settled by this instance (written, deduplicated or refused). */
+  /** Commits (one per `append` call) settled by this instance (written, deduplicated or refused). */
   appends: number;
 }
 
-export const SQLITE_SCHEMA_VERSION = 1;
+/** 1: the log. 2: adds `records` (leases, webhook state, signed checkpoints). */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_store_meta (
@@ -69,22 +81,16 @@ CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS events_are_immutable_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable: DELETE refused'); END;
+CREATE TABLE IF NOT EXISTS records (
+  key        TEXT PRIMARY KEY,
+  version    INTEGER NOT NULL,
+  value      TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
 `;
 
-const MAX_APPENDS_PER_GROUP = 1000;
+const MAX_COMMITS_PER_GROUP = 1000;
 const VERIFY_BATCH = 5000;
-
-interface EventRow {
-  position: bigint;
-  event_id: string;
-  stream_id: string;
-  revision: bigint;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-  hash: string;
-}
 
 interface Head {
   position: bigint;
@@ -98,25 +104,10 @@ interface SubscriptionState {
   wake: (() => void) | null;
 }
 
-interface PendingAppend {
+interface PreparedAppend {
   streamId: string;
   expected: ExpectedRevision;
   events: Array<{ eventId: string; type: string; data: string; metadata: NewEvent['metadata'] }>;
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
-}
-
-function rowHash(previousHash: string, row: Omit<EventRow, 'hash'>): string {
-  return chainHash(previousHash, [
-    row.position.toString(),
-    row.event_id,
-    row.stream_id,
-    Number(row.revision),
-    row.type,
-    row.recorded_at,
-    row.data,
-    row.metadata,
-  ]);
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
@@ -143,11 +134,36 @@ function isPortError(error: unknown): boolean {
   return error instanceof ConcurrencyConflict || error instanceof DuplicateEventIdConflict;
 }
 
+/** Checks and serialises an append's events once, before it waits for its group commit. */
+export function prepareAppends(appends: readonly StreamAppend[]): PreparedAppend[] {
+  if (appends.length === 0) throw new TypeError('append needs at least one stream');
+  const seen = new Set<string>();
+  return appends.map(({ streamId, events, expectedRevision }) => {
+    const expected = expectedRevision ?? 'any';
+    if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
+    if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < 0)) {
+      throw new TypeError(`expectedRevision must be a non-negative integer, got ${expected}`);
+    }
+    const repeated = events.map((e) => e.eventId).filter((id) => seen.has(id) || !seen.add(id));
+    if (repeated.length > 0) throw new DuplicateEventIdConflict(streamId, repeated);
+    return {
+      streamId,
+      expected,
+      events: events.map((e) => {
+        const metadata = { ...e.metadata };
+        canonicalJson(metadata);
+        return { eventId: e.eventId, type: e.type, data: canonicalJson(e.data), metadata };
+      }),
+    };
+  });
+}
+
 function prepareStatements(db: Database.Database) {
   return {
     head: db.prepare<[], { position: bigint; hash: string; recorded_at: string }>(
       'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1',
     ),
+    hashAt: db.prepare<[bigint], { hash: string }>('SELECT hash FROM events WHERE position = ?'),
     streamRevision: db.prepare<[string], { revision: bigint }>(
       'SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
     ),
@@ -170,14 +186,15 @@ function prepareStatements(db: Database.Database) {
 
 export class SqliteEventStore extends EventStore {
   readonly kind = 'sqlite';
+  readonly capabilities: StoreCapabilities = { atomicMultiStream: true, globalChain: true, eventLookup: true };
+  readonly records: SqliteRecords;
   readonly path: string;
 
   private readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly pollIntervalMs: number;
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private queue: PendingAppend[] = [];
-  private flushScheduled = false;
+  private readonly commits: GroupCommit<PreparedAppend[], AppendResult[]>;
   private closed = false;
   private readonly wakeups = new Set<() => void>();
   private readonly subscriptions = new Set<Subscription>();
@@ -191,18 +208,24 @@ export class SqliteEventStore extends EventStore {
     const synchronous = options.synchronous ?? 'FULL';
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error(`synchronous must be FULL or NORMAL`);
 
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000, readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     try {
       this.db.defaultSafeIntegers(true);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${synchronous}`);
-      this.migrate();
+      if (!options.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma(`synchronous = ${synchronous}`);
+        this.migrate();
+      } else {
+        this.checkSchema();
+      }
     } catch (error) {
       this.db.close();
       throw error;
     }
 
     this.statements = prepareStatements(this.db);
+    this.records = new SqliteRecords(this.db, this.clock, () => this.assertOpen());
+    this.commits = new GroupCommit(MAX_COMMITS_PER_GROUP, (group) => this.commitGroup(group));
   }
 
   private migrate(): void {
@@ -211,59 +234,53 @@ export class SqliteEventStore extends EventStore {
       this.db
         .prepare("INSERT OR IGNORE INTO event_store_meta (key, value) VALUES ('schema_version', ?)")
         .run(String(SQLITE_SCHEMA_VERSION));
-      const row = this.db.prepare("SELECT value FROM event_store_meta WHERE key = 'schema_version'").get() as {
-        value: string;
-      };
-      if (Number(row.value) > SQLITE_SCHEMA_VERSION) {
-        throw new Error(`event store schema ${row.value} is newer than this code (${SQLITE_SCHEMA_VERSION})`);
+      const version = this.schemaVersion();
+      if (version > SQLITE_SCHEMA_VERSION) {
+        throw new Error(`event store schema ${version} is newer than this code (${SQLITE_SCHEMA_VERSION})`);
+      }
+      // 1 -> 2 only added the records table (above)
+      if (version < SQLITE_SCHEMA_VERSION) {
+        this.db.prepare("UPDATE event_store_meta SET value = ? WHERE key = 'schema_version'").run(String(SQLITE_SCHEMA_VERSION));
       }
     });
     run.immediate();
+  }
+
+  private schemaVersion(): number {
+    const row = this.db.prepare("SELECT value FROM event_store_meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+    return Number(row?.value ?? 0);
+  }
+
+  private checkSchema(): void {
+    const version = this.schemaVersion();
+    if (version < 1 || version > SQLITE_SCHEMA_VERSION) throw new Error(`${this.path} is not a CareLedger event store this code can read (schema ${version})`);
+  }
+
+  /** The underlying connection, for components that keep their own tables in the store's file. */
+  get database(): Database.Database {
+    return this.db;
   }
 
   stats(): SqliteEventStoreStats {
     return { ...this.counters };
   }
 
-  appendToStream(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+  append(appends: StreamAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailable('event store is closed'));
-    const expected = options.expectedRevision ?? 'any';
-    let prepared: PendingAppend['events'];
+    let prepared: PreparedAppend[];
     try {
-      if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
-      if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < 0)) {
-        throw new TypeError(`expectedRevision must be a non-negative integer, got ${expected}`);
-      }
-      const ids = events.map((e) => e.eventId);
-      const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
-      if (repeated.length > 0) throw new DuplicateEventIdConflict(streamId, repeated);
-      prepared = events.map((e) => {
-        const metadata = { ...e.metadata };
-        canonicalJson(metadata);
-        return { eventId: e.eventId, type: e.type, data: canonicalJson(e.data), metadata };
-      });
+      prepared = prepareAppends(appends);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ streamId, expected, events: prepared, resolve, reject });
-      this.scheduleFlush();
-    });
+    return this.commits.submit(prepared);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  /** Group commit: every queued append in one transaction, each under its own savepoint. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const group = this.queue.splice(0, MAX_APPENDS_PER_GROUP);
-    if (this.queue.length > 0) this.scheduleFlush();
-    if (group.length === 0) return;
-
+  /**
+   * Group commit: every queued `append` in one transaction, each under its own savepoint, so one
+   * refused append does not undo the others and one fsync covers them all.
+   */
+  private commitGroup(group: { request: PreparedAppend[]; resolve(r: AppendResult[]): void; reject(e: unknown): void }[]): void {
     const outcomes: Array<() => void> = [];
     try {
       this.db.exec('BEGIN IMMEDIATE');
@@ -276,14 +293,21 @@ export class SqliteEventStore extends EventStore {
       for (const req of group) {
         this.db.exec('SAVEPOINT append');
         try {
-          const { result, head: next } = this.applyAppend(req, head);
+          const recordedAtMs = Math.max(this.clock.now().getTime(), head.recordedAtMs + 1);
+          if (!Number.isFinite(recordedAtMs)) throw new Error('the clock returned an invalid date');
+          const results: AppendResult[] = [];
+          for (const part of req.request) {
+            const { result, head: next } = this.applyAppend(part, head, recordedAtMs);
+            results.push(result);
+            head = next;
+          }
           this.db.exec('RELEASE append');
-          head = next;
-          outcomes.push(() => req.resolve(result));
+          outcomes.push(() => req.resolve(results));
         } catch (error) {
           this.db.exec('ROLLBACK TO append');
           this.db.exec('RELEASE append');
-          const reason = isPortError(error) ? error : new StoreUnavailable(`append to ${req.streamId} failed`, error);
+          head = this.readHead();
+          const reason = isPortError(error) ? error : new StoreUnavailable(`append to ${req.request.map((a) => a.streamId).join(', ')} failed`, error);
           outcomes.push(() => req.reject(reason));
         }
       }
@@ -301,7 +325,7 @@ export class SqliteEventStore extends EventStore {
 
   private readHead(): Head {
     const row = this.statements.head.get();
-    if (!row) return { position: 0n, hash: GENESIS_HASH, recordedAtMs: Number.NEGATIVE_INFINITY };
+    if (!row) return { position: 0n, hash: GENESIS.hash, recordedAtMs: Number.NEGATIVE_INFINITY };
     return { position: row.position, hash: row.hash, recordedAtMs: Date.parse(row.recorded_at) };
   }
 
@@ -310,7 +334,7 @@ export class SqliteEventStore extends EventStore {
     return row ? Number(row.revision) : null;
   }
 
-  private applyAppend(req: PendingAppend, head: Head): { result: AppendResult; head: Head } {
+  private applyAppend(req: PreparedAppend, head: Head, recordedAtMs: number): { result: AppendResult; head: Head } {
     const existing = req.events.map((e) => this.statements.byEventId.get(e.eventId));
     const found = existing.filter((row): row is EventRow => row !== undefined);
     if (found.length > 0) {
@@ -336,8 +360,6 @@ export class SqliteEventStore extends EventStore {
       throw new ConcurrencyConflict(req.streamId, req.expected, current ?? 'no_stream');
     }
 
-    const recordedAtMs = Math.max(this.clock.now().getTime(), head.recordedAtMs + 1);
-    if (!Number.isFinite(recordedAtMs)) throw new Error('the clock returned an invalid date');
     const recordedAt = new Date(recordedAtMs).toISOString();
     let position = head.position;
     let hash = head.hash;
@@ -385,16 +407,29 @@ export class SqliteEventStore extends EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
     if (options.maxCount === 0) return [];
-    return this.readAllRows(options.after ?? 0n, options.maxCount ?? -1).map(toStoredEvent);
+    return this.statements.all.all(options.after ?? 0n, options.maxCount ?? -1).map(toStoredEvent);
   }
 
-  private readAllRows(after: bigint, limit: number): EventRow[] {
-    return this.statements.all.all(after, limit);
+  async readEvents(eventIds: readonly string[]): Promise<StoredEvent[]> {
+    this.assertOpen();
+    const rows = eventIds.map((id) => this.statements.byEventId.get(id)).filter((row): row is EventRow => row !== undefined);
+    return rows.sort((a, b) => (a.position < b.position ? -1 : 1)).map(toStoredEvent);
   }
 
   async headPosition(): Promise<bigint> {
     this.assertOpen();
     return this.statements.maxPosition.get()?.position ?? 0n;
+  }
+
+  async head(): Promise<ChainPoint> {
+    this.assertOpen();
+    const { position, hash } = this.readHead();
+    return { position, hash };
+  }
+
+  async hashAt(position: bigint): Promise<string | null> {
+    this.assertOpen();
+    return this.statements.hashAt.get(position)?.hash ?? null;
   }
 
   async ping(): Promise<boolean> {
@@ -427,7 +462,7 @@ export class SqliteEventStore extends EventStore {
   /** Reads one batch, hands it out event by event, and only then reads (or waits for) the next. */
   private async *deliver(state: SubscriptionState, batchSize: number): AsyncGenerator<StoredEvent> {
     while (!state.closed && !this.closed) {
-      const batch = this.readAllRows(state.cursor, batchSize);
+      const batch = this.statements.all.all(state.cursor, batchSize);
       for (const row of batch) {
         if (state.closed) return;
         state.cursor = row.position;
@@ -457,32 +492,44 @@ export class SqliteEventStore extends EventStore {
   }
 
   /**
-   * Walks the whole log in position order, VERIFY_BATCH rows at a time, recomputing the chain. A
-   * changed row breaks its own hash; a removed or reordered row breaks the next one, because every
-   * hash covers the previous one and the row's own position.
+   * Recomputes the chain in a worker thread with its own read-only connection (the event loop
+   * stays free), from the start or after a point verified before.
    */
-  async verifyIntegrity(
-    onProgress?: IntegrityProgress,
-    options: { batchSize?: number } = {},
-  ): Promise<IntegrityReport> {
+  async verifyIntegrity(options: VerifyOptions & { batchSize?: number } = {}): Promise<IntegrityReport> {
     this.assertOpen();
-    const batchSize = options.batchSize ?? VERIFY_BATCH;
-    let previous = GENESIS_HASH;
-    let cursor = 0n;
-    let events = 0;
-    for (;;) {
-      const batch = this.readAllRows(cursor, batchSize);
-      for (const row of batch) {
-        events += 1;
-        if (rowHash(previous, row) !== row.hash) return { events, ok: false, firstBrokenPosition: row.position };
-        previous = row.hash;
-        cursor = row.position;
-      }
-      if (batch.length > 0) onProgress?.({ events, position: cursor });
-      if (batch.length < batchSize) return { events, ok: true, firstBrokenPosition: null };
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.assertOpen();
-    }
+    const from = options.from ?? GENESIS;
+    const request: VerifyRequest = {
+      kind: VERIFY_WORKER_KIND,
+      path: this.path,
+      from: { position: from.position.toString(), hash: from.hash },
+      batchSize: options.batchSize ?? VERIFY_BATCH,
+    };
+    const worker = spawnVerifyWorker(request);
+    return new Promise<IntegrityReport>((resolve, reject) => {
+      let settled = false;
+      worker.on('message', (message: VerifyMessage) => {
+        if (message.type === 'progress') options.onProgress?.({ events: message.events, position: BigInt(message.position) });
+        else if (message.type === 'done') {
+          settled = true;
+          resolve({
+            events: message.events,
+            ok: message.ok,
+            firstBrokenPosition: message.firstBrokenPosition === null ? null : BigInt(message.firstBrokenPosition),
+            verifiedUpTo: { position: BigInt(message.verifiedUpTo.position), hash: message.verifiedUpTo.hash },
+          });
+        } else {
+          settled = true;
+          reject(new StoreUnavailable(`verifying ${this.path} failed: ${message.message}`));
+        }
+      });
+      worker.on('error', (error) => {
+        if (!settled) reject(new StoreUnavailable(`verifying ${this.path} failed`, error));
+        settled = true;
+      });
+      worker.on('exit', (code) => {
+        if (!settled) reject(new StoreUnavailable(`the verifier of ${this.path} exited with ${code}`));
+      });
+    });
   }
 
   /**
@@ -493,7 +540,7 @@ export class SqliteEventStore extends EventStore {
    */
   async importEvents(events: StoredEvent[]): Promise<ImportResult> {
     this.assertOpen();
-    this.flushNow();
+    this.commits.flushNow();
     const run = this.db.transaction(() => {
       const head = this.readHead();
       let previousPosition = head.position;
@@ -544,22 +591,77 @@ export class SqliteEventStore extends EventStore {
     return result;
   }
 
-  /** Runs a pending group commit now (used before imports and on close). */
-  private flushNow(): void {
-    while (this.queue.length > 0) this.flush();
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailable('event store is closed');
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushNow();
+    this.commits.flushNow();
     this.closed = true;
     for (const subscription of [...this.subscriptions]) await subscription.close();
     this.notify();
     this.db.close();
+  }
+}
+
+/** Runs the verifier: the compiled .js in production, the .ts source through the test hook under jest. */
+function spawnVerifyWorker(request: VerifyRequest): Worker {
+  const typescript = __filename.endsWith('.ts');
+  const file = join(__dirname, `verify-worker.${typescript ? 'ts' : 'js'}`);
+  const execArgv = typescript ? ['-r', join(__dirname, '..', '..', '..', 'testing', 'register.js')] : [];
+  return new Worker(file, { workerData: request, execArgv });
+}
+
+class SqliteRecords extends StoreRecords {
+  private readonly s: {
+    get: Database.Statement<[string], { key: string; version: bigint; value: string; updated_at: string }>;
+    insert: Database.Statement<[string, string, string]>;
+    update: Database.Statement<[string, string, string, number]>;
+  };
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock,
+    private readonly assertOpen: () => void,
+  ) {
+    super();
+    this.s = {
+      get: db.prepare('SELECT key, version, value, updated_at FROM records WHERE key = ?'),
+      insert: db.prepare('INSERT INTO records (key, version, value, updated_at) VALUES (?, 1, ?, ?)'),
+      update: db.prepare('UPDATE records SET version = version + 1, value = ?, updated_at = ? WHERE key = ? AND version = ?'),
+    };
+  }
+
+  async get<V>(key: string): Promise<StoredRecord<V> | null> {
+    this.assertOpen();
+    const row = this.s.get.get(key);
+    return row ? { key: row.key, version: Number(row.version), value: JSON.parse(row.value) as V, updatedAt: row.updated_at } : null;
+  }
+
+  async put(key: string, value: unknown, expectedVersion: number | null): Promise<number> {
+    this.assertOpen();
+    const text = JSON.stringify(value);
+    const now = this.clock.now().toISOString();
+    const write = this.db.transaction(() => {
+      const current = this.s.get.get(key);
+      const actual = current ? Number(current.version) : null;
+      if (actual !== expectedVersion) throw new ConcurrencyConflict(`record:${key}`, expectedVersion, actual ?? 'no_stream');
+      if (actual === null) this.s.insert.run(key, text, now);
+      else this.s.update.run(text, now, key, actual);
+      return (actual ?? 0) + 1;
+    });
+    return write.immediate();
+  }
+
+  async list<V>(prefix: string, options: { after?: string; limit?: number } = {}): Promise<StoredRecord<V>[]> {
+    this.assertOpen();
+    const rows = this.db
+      .prepare<[string, string, string, number], { key: string; version: bigint; value: string; updated_at: string }>(
+        `SELECT key, version, value, updated_at FROM records WHERE key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?`,
+      )
+      .all(prefix, `${prefix}\uffff`, options.after ?? '', options.limit ?? -1);
+    return rows.map((row) => ({ key: row.key, version: Number(row.version), value: JSON.parse(row.value) as V, updatedAt: row.updated_at }));
   }
 }
 
