@@ -26,3 +26,25 @@ export function sha256Hex(text: string): string {
 export function chainHash(previousHash: string, fields: ReadonlyArray<string | number>): string {
   return sha256Hex(`${previousHash}\n${JSON.stringify(fields)}`);
 }
+
+/** The fields of a stored event that its chain hash covers (data and metadata as canonical JSON text). */
+export interface HashedEvent {
+  position: bigint;
+  eventId: string;
+  streamId: string;
+  revision: number;
+  type: string;
+  recordedAt: string;
+  data: string;
+  metadata: string;
+}
+
+/**
+ * The hash of an event in a global chain (SQLite, PostgreSQL): it covers the previous event's hash,
+ * the event's own place in the log and its whole content, so a changed, removed or reordered event
+ * breaks the chain at or right after it. The same formula on every store, so an export verifies
+ * wherever it is imported.
+ */
+export function eventHash(previousHash: string, e: HashedEvent): string {
+  return chainHash(previousHash, [e.position.toString(), e.eventId, e.streamId, e.revision, e.type, e.recordedAt, e.data, e.metadata]);
+}

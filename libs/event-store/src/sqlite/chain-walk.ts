@@ -3,7 +3,7 @@
  * the appender (to stamp rows), by the import, and by the verifier (in a worker thread).
  */
 import type Database from 'better-sqlite3';
-import { chainHash, GENESIS_HASH } from '../hash';
+import { eventHash, GENESIS_HASH } from '../hash';
 import type { ChainPoint, IntegrityReport } from '../port';
 
 export interface EventRow {
@@ -19,16 +19,16 @@ export interface EventRow {
 }
 
 export function rowHash(previousHash: string, row: Omit<EventRow, 'hash'>): string {
-  return chainHash(previousHash, [
-    row.position.toString(),
-    row.event_id,
-    row.stream_id,
-    Number(row.revision),
-    row.type,
-    row.recorded_at,
-    row.data,
-    row.metadata,
-  ]);
+  return eventHash(previousHash, {
+    position: row.position,
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    revision: Number(row.revision),
+    type: row.type,
+    recordedAt: row.recorded_at,
+    data: row.data,
+    metadata: row.metadata,
+  });
 }
 
 export const GENESIS: ChainPoint = { position: 0n, hash: GENESIS_HASH };
