@@ -4,16 +4,20 @@
  * Pure: same events and times, same view.
  */
 import { Catalogue, Money, Region } from './catalogue/catalogue';
-import {
-  buildChain, Chain, confirmedBindings, currentUnit, holdsQuota, officialWarranty, quotaBalance, reservingFact, termAt, World,
-} from './chain';
-import { carePlusRefusal, claimInputOf, claimRefusal, feeFor, renewalRefusal, rewardState } from './rules';
-import { coveredUntilOf, WarrantyInterval, warrantyIntervals } from './warranty';
-import { EventCorrected, ExtensionKind } from './events';
+import { claimInputOf, claimRefusal, feeFor } from './claim/rules';
 import { unitStreams } from './decide';
-import { Fact, FactSet, ofType, RecordedEvent, toFacts } from './facts';
-import type { ClaimState } from './chain';
+import { confirmedBindings } from './device/rules';
+import { activationOf, bindingsOf } from './device/state';
+import { EventCorrected, ExtensionKind } from './events';
+import { Fact, FactSet, RecordedEvent, toFacts } from './facts';
+import {
+  Chain, ClaimState, currentUnit, holdsQuota, officialWarranty, quotaBalance, renewalDeadlineMs, reservingFact, termAt,
+} from './plan/chain';
+import { rewardState } from './plan/reward';
+import { carePlusRefusal, renewalRefusal } from './plan/rules';
+import { coveredUntilOf, WarrantyInterval, warrantyIntervals } from './plan/warranty';
 import { addDays, businessPoint, dateInZone, instantInZone, instantMs, IsoDate, startOfDay, zoned } from './time';
+import { World } from './world';
 
 export type Coverage = 'active' | 'pending' | 'expired' | 'none' | 'transferred';
 
@@ -80,12 +84,12 @@ export interface EntitlementQuery {
 
 /** The zone a date in a query refers to: the unit's plan region, else its sale region, else UTC. */
 export function zoneOf(world: World, serial: string): string {
-  const binding = ofType(world.device(serial), 'DeviceBoundToPlan').pop();
+  const binding = bindingsOf(world.device(serial)).at(-1);
   if (binding) {
-    const purchase = ofType(world.plan(binding.event.data.planId), 'PlanPurchased')[0];
-    if (purchase) return world.catalogue.zone(purchase.event.data.region);
+    const plan = world.plan(binding.event.data.planId);
+    if (plan.status === 'purchased') return world.catalogue.zone(plan.purchase.event.data.region);
   }
-  const activation = ofType(world.device(serial), 'DeviceActivated')[0];
+  const activation = activationOf(world.device(serial));
   return activation ? world.catalogue.zone(activation.event.data.region) : 'UTC';
 }
 
@@ -147,7 +151,7 @@ function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownA
   const catalogue = world.catalogue;
   const bindings = confirmedBindings(world, serial);
   const binding = bindings.length > 0 ? bindings[bindings.length - 1] : null;
-  const chain = binding ? buildChain(world, binding.planId) : null;
+  const chain = binding ? world.chain(binding.planId) : null;
   const explanation = new Explanation();
   // the corrections that touched this unit's facts (its streams, its chain's and the chain's units')
   const streams = new Set(unitStreams(known, serial));
@@ -210,9 +214,9 @@ function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownA
     explanation.add('replacement.nextFee', ['C6', 'R7'], balance.claims.map((c) => reservingFact(c)!));
   }
 
-  const official = officialWarranty(world, chain.model, chain.region, chain.activation);
-  const reward = rewardState(world, chain);
-  const intervals = transferred ? [] : warrantyIntervals(world, chain, reward);
+  const official = officialWarranty(catalogue, chain.model, chain.region, chain.activation);
+  const reward = rewardState(catalogue, chain);
+  const intervals = transferred ? [] : warrantyIntervals(chain, reward);
   const extensions = intervals.filter((i): i is WarrantyInterval & { kind: ExtensionKind } => i.kind !== 'official' && i.kind !== 'plan');
   const allIntervals = official ? [{ kind: 'official' as const, window: official, status: 'granted' as const, facts: chain.activation ? [chain.activation] : [] }, ...intervals] : intervals;
   const coveredUntil = coveredUntilOf(allIntervals, atMs);
@@ -237,7 +241,8 @@ function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownA
     carePlus = { eligible: false, blockedBy: 'DeviceNotCovered' };
   } else {
     const refusal = renewalRefusal(chain, atMs, '1y', rules.renewalGraceDays, rules.maxChainMonths);
-    const deadline = last ? instantInZone(startOfDay(addDays(last.window.until, rules.renewalGraceDays), zone), zone) : null;
+    const deadlineMs = renewalDeadlineMs(chain, rules.renewalGraceDays);
+    const deadline = deadlineMs !== null ? instantInZone(deadlineMs, zone) : null;
     renewal = { eligible: refusal === null, deadline, blockedBy: refusal?.code ?? null };
     const cp = carePlusRefusal(chain, atMs, rules.maxChainMonths);
     carePlus = { eligible: cp === null, blockedBy: cp?.code ?? null };
@@ -277,12 +282,13 @@ function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownA
 }
 
 function unboundView(world: World, serial: string, atMs: number, knownAtMs: number, explanation: Explanation): EntitlementView {
-  const activation = ofType(world.device(serial), 'DeviceActivated')[0] ?? null;
+  const device = world.device(serial);
+  const activation = activationOf(device);
   const model = activation ? world.catalogue.findModel(activation.event.data.model) ?? null : null;
   const region = activation?.event.data.region ?? null;
   const zone = region ? world.catalogue.zone(region) : 'UTC';
-  const official = model && region ? officialWarranty(world, model, region, activation) : null;
-  const goodwill = ofType(world.device(serial), 'WarrantyExtensionGranted').map((f) => ({
+  const official = model && region ? officialWarranty(world.catalogue, model, region, activation) : null;
+  const goodwill = (device.status === 'known' ? device.grants : []).map((f) => ({
     kind: f.event.data.kind,
     window: zoned({ from: f.event.data.from, until: f.event.data.until }, zone),
     status: 'granted' as const,

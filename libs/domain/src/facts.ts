@@ -2,7 +2,7 @@
  * From recorded events to facts: apply corrections known at `knownAt` (RULES X1), then read each
  * fact's business time from its (possibly amended) data. Pure: the caller supplies every event.
  */
-import { businessTimeOf, DomainEvent, EventCorrected } from './events';
+import { businessTimeOf, DOMAIN_EVENT_TYPES, DomainEvent, EventCorrected } from './events';
 import { instantMs } from './time';
 
 /** What the domain needs of a stored event (the event-store port's StoredEvent satisfies it). */
@@ -19,6 +19,7 @@ export interface RecordedEvent {
     actor: string;
     correlationId: string;
     causationId?: string | null;
+    decision?: Record<string, unknown> | null;
   };
 }
 
@@ -54,9 +55,16 @@ export function recordedMs(event: RecordedEvent): number {
  * Orders events by global position, keeps those recorded at or before `knownAtMs`, and applies the
  * corrections among them. A correction only ever targets an event of its own stream recorded before it.
  */
+const DOMAIN_TYPES: ReadonlySet<string> = new Set(DOMAIN_EVENT_TYPES);
+
+/** Is this a fact of the domain (not a ledger record such as a refused command)? */
+export function isDomainEvent(e: { type: string }): boolean {
+  return DOMAIN_TYPES.has(e.type);
+}
+
 export function toFacts(events: readonly RecordedEvent[], knownAtMs = Number.POSITIVE_INFINITY): FactSet {
-  const sorted = [...events]
-    .filter((e) => recordedMs(e) <= knownAtMs)
+  const sorted = events
+    .filter((e) => isDomainEvent(e) && recordedMs(e) <= knownAtMs)
     .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
   const byId = new Map<string, Fact>();
   const order: Fact[] = [];

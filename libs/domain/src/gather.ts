@@ -4,10 +4,10 @@
  * needed. The reader does the I/O; this stays pure of it.
  */
 import { Catalogue } from './catalogue/catalogue';
-import { World } from './chain';
 import { Command } from './commands';
 import { streamsFor, unitStreams } from './decide';
 import { RecordedEvent, toFacts } from './facts';
+import { World } from './world';
 
 export interface Gathered {
   world: World;
@@ -16,28 +16,18 @@ export interface Gathered {
   revisions: Map<string, number>;
 }
 
-export function gather(
-  catalogue: Catalogue,
-  command: Command,
-  read: (streamId: string) => Promise<RecordedEvent[]> | RecordedEvent[],
-): Promise<Gathered> {
+export type StreamReader = (streamId: string) => Promise<RecordedEvent[]> | RecordedEvent[];
+
+export function gather(catalogue: Catalogue, command: Command, read: StreamReader): Promise<Gathered> {
   return gatherStreams(catalogue, (world) => streamsFor(world, command), read);
 }
 
 /** Everything a unit's entitlement view needs: its stream, its plans, their other units. */
-export function gatherUnit(
-  catalogue: Catalogue,
-  serial: string,
-  read: (streamId: string) => Promise<RecordedEvent[]> | RecordedEvent[],
-): Promise<Gathered> {
+export function gatherUnit(catalogue: Catalogue, serial: string, read: StreamReader): Promise<Gathered> {
   return gatherStreams(catalogue, (world) => unitStreams(world, serial, true), read);
 }
 
-export async function gatherStreams(
-  catalogue: Catalogue,
-  needs: (world: World) => string[],
-  read: (streamId: string) => Promise<RecordedEvent[]> | RecordedEvent[],
-): Promise<Gathered> {
+export async function gatherStreams(catalogue: Catalogue, needs: (world: World) => string[], read: StreamReader): Promise<Gathered> {
   const events: RecordedEvent[] = [];
   const revisions = new Map<string, number>();
   let world = new World(catalogue, []);

@@ -30,7 +30,7 @@ async function replace(ledger: MemoryLedger, planId: string, serial: string, cla
     serviceCenterId: 'SC-1', express: false, flightRecordsSynced: false,
   });
   const { decision } = await ledger.run({ type: 'ApproveClaim', planId, claimId, at });
-  const fee = decision.answer.fee as { amount: string; currency: string };
+  const fee = (decision.outcome as { fee: { amount: string; currency: string } }).fee;
   await ledger.run({ type: 'PayClaim', planId, claimId, at, amount: fee.amount, currency: fee.currency });
   await ledger.run({ type: 'FulfilClaim', planId, claimId, at, replacementSerial: next });
   return fee;
@@ -58,7 +58,7 @@ describe('RULES section 9: worked examples', () => {
       express: false, flightRecordsSynced: false,
     });
     const { decision } = await ledger.run({ type: 'ApproveClaim', planId: 'P1', claimId: 'C2', at: '2024-05-02T10:00:00-07:00' });
-    expect(decision.answer).toMatchObject({ fee: usd('199.00'), ordinal: 2 });
+    expect(decision.outcome).toMatchObject({ fee: usd('199.00'), ordinal: 2 });
   });
 
   test('2. P4: aircraft activated 2024-05-01T09:00Z; separate purchase at +48 h accepted, at +48 h 1 s refused', async () => {

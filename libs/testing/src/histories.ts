@@ -351,7 +351,7 @@ export async function runHistory(plan: HistoryPlan): Promise<RunHistory> {
       await closeWith();
       continue;
     }
-    const fee = approved.answer.fee as Money;
+    const fee = (approved.outcome as { fee: Money }).fee;
     if (!(await attempt({ type: 'PayClaim', planId, claimId, at: later(4), amount: fee.amount, currency: fee.currency })) || step.stage < 3) {
       await closeWith();
       continue;

@@ -144,7 +144,7 @@ export async function replaceUnit(
     }),
   );
   const { decision } = await ledger.run(approve(planId, o.claimId, o.at));
-  const fee = decision.answer.fee as Money;
+  const fee = (decision.outcome as { fee: Money }).fee;
   await ledger.run(pay(planId, o.claimId, o.at, fee));
   await ledger.run(fulfil(planId, o.claimId, o.at, o.next));
   return fee;

@@ -232,9 +232,9 @@ describe('C6: replacement fees by model, region, policy version, kind and ordina
     await ledger.run(pair('A', 'account', 'bind', '2024-03-11T10:00:00-07:00'));
     await ledger.run(pair('A', 'remote-controller', 'bind', '2024-03-11T10:00:00-07:00'));
     await ledger.run(claim({ claimId: 'D1', incidentAt: '2024-04-01T10:00:00-07:00' }));
-    expect((await ledger.run(approve('P1', 'D1', '2024-04-02T10:00:00-07:00'))).decision.answer).toMatchObject({ ordinal: 1, fee: usd('159.00') });
+    expect((await ledger.run(approve('P1', 'D1', '2024-04-02T10:00:00-07:00'))).decision.outcome).toMatchObject({ ordinal: 1, fee: usd('159.00') });
     await ledger.run(claim({ claimId: 'F1', kind: 'flyaway', cause: 'flyaway', incidentAt: '2024-05-01T10:00:00-07:00', flightRecordsSynced: true }));
-    expect((await ledger.run(approve('P1', 'F1', '2024-05-02T10:00:00-07:00'))).decision.answer).toMatchObject({ ordinal: 2, fee: usd('739.00') });
+    expect((await ledger.run(approve('P1', 'F1', '2024-05-02T10:00:00-07:00'))).decision.outcome).toMatchObject({ ordinal: 2, fee: usd('739.00') });
   });
 
   test('C6: a flyaway as the first replacement costs $739 and the damage replacement after it is ordinal 2 ($199)', async () => {

@@ -219,7 +219,7 @@ describe('R7: quota reserved at approval, released on cancel or deny; the fee of
     const h = await givenHistory(purchase({}), claim({ incidentAt: '2024-06-01T12:00:00-07:00' }));
     expect(h.ledger.entitlements('A', '2024-06-02').replacement.remaining).toBe(2);
     const decision = await h.when(approve('P1', 'C1', '2024-06-02T10:00:00-07:00')).then([{ type: 'ClaimApproved', data: { ordinal: 1, fee: usd('159.00') } }]);
-    expect(decision.answer).toMatchObject({ ordinal: 1, fee: usd('159.00'), status: 'approved' });
+    expect(decision.outcome).toMatchObject({ ordinal: 1, fee: usd('159.00'), status: 'approved' });
     await h.ledger.run(approve('P1', 'C1', '2024-06-02T10:00:00-07:00'));
     expect(h.ledger.entitlements('A', '2024-06-03').replacement).toMatchObject({ remaining: 1, used: 1 });
   });

@@ -10,7 +10,7 @@ import {
 import { Catalogue, CatalogueData } from '../catalogue/catalogue';
 import { defaultCatalogue } from '../catalogue/default';
 import { deviceStream, planStream } from '../events';
-import { RESERVATION_LEASE_MS } from '../decide';
+import { RESERVATION_LEASE_MS } from '../device/rules';
 
 const DEVICE_AND_PLAN = [{ type: 'DeviceBoundToPlan' }, { type: 'PlanPurchased' }];
 
@@ -274,11 +274,24 @@ describe('P6: the effective date D by channel', () => {
     await h.when(renew('P1', '2024-06-01T10:00:00-07:00')).thenRejects('NoPlanToRenew');
   });
 
-  test('P6 (bundle 2-Year, pending): no plan-year-2 at purchase; the sweep grants it once D is known', async () => {
+  test('P6 (bundle 2-Year, pending): no plan-year-2 at purchase; the activation that makes D known records it', async () => {
     const h = await givenHistory(purchase({ channel: 'bundle', term: '2y', purchasedAt: '2024-03-01T12:00:00-08:00' }));
     expect(h.ledger.events.map((e) => e.type)).toEqual(['DeviceBoundToPlan', 'PlanPurchased']);
     await h.when(sweep('P1', ['plan-year-2'])).then([]);
+    await h.when(activate('A', '2024-03-10T14:22:00-07:00')).then([
+      { stream: deviceStream('A'), type: 'DeviceActivated' },
+      { stream: planStream('P1'), type: 'WarrantyExtensionGranted', data: { kind: 'plan-year-2', from: '2025-03-10', until: '2026-03-10', at: '2024-03-10T14:22:00-07:00' } },
+    ]);
     await h.ledger.run(activate('A', '2024-03-10T14:22:00-07:00'));
+    expect(h.ledger.entitlements('A', '2024-03-11').warranty.extensions[0]).toMatchObject({ kind: 'plan-year-2', status: 'granted' });
+    await h.when(sweep('P1', ['plan-year-2'])).then([]);
+  });
+
+  test('P6 (bundle 2-Year): a year-2 extension an activation did not record (a partial append) is granted by the sweep once D is known', async () => {
+    const h = await givenHistory(
+      purchase({ channel: 'bundle', term: '2y', purchasedAt: '2024-03-01T12:00:00-08:00' }),
+      stream(deviceStream('A'), { type: 'DeviceActivated', data: { serial: 'A', model: 'Mavic 3', region: 'US', activatedAt: '2024-03-10T14:22:00-07:00' } }),
+    );
     expect(h.ledger.entitlements('A', '2024-03-11').warranty.extensions[0]).toMatchObject({ kind: 'plan-year-2', status: 'pending' });
     await h.when(sweep('P1', ['plan-year-2'])).then([
       { type: 'WarrantyExtensionGranted', data: { kind: 'plan-year-2', from: '2025-03-10', until: '2026-03-10', at: '2024-03-10T21:22:00.000Z' } },

@@ -8,7 +8,8 @@
 import * as fc from 'fast-check';
 import { historyArb, runHistory, RunHistory } from '@careledger/testing/histories';
 import { defaultCatalogue } from '../catalogue/default';
-import { buildChain, Chain, currentUnit, reservedIn, World } from '../chain';
+import { Chain, currentUnit, reservedIn } from '../plan/chain';
+import { World } from '../world';
 import { foldEntitlements, EntitlementView } from '../entitlements';
 import { businessTimeOf, ClaimFulfilled, DomainEvent } from '../events';
 import { Fact, toFacts } from '../facts';
@@ -40,7 +41,7 @@ function fullWorld(h: RunHistory): World {
 }
 
 function chains(world: World, h: RunHistory): Chain[] {
-  return h.planIds.map((p) => buildChain(world, p)).filter((c): c is Chain => c !== null);
+  return h.planIds.map((p) => world.chain(p)).filter((c): c is Chain => c !== null);
 }
 
 function quotaKey(kind: string): '1y' | '2y' | 'care-plus' {

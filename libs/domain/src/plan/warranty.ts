@@ -2,11 +2,12 @@
  * Warranty coverage (C8, W1-W5): the official period, plan-valid periods and extensions, and the
  * exclusive end of the coverage that contains a business instant.
  */
-import { Chain, officialWarranty, World } from './chain';
+import { Catalogue } from '../catalogue/catalogue';
+import { Fact } from '../facts';
+import { IsoDate, zoned, ZonedWindow } from '../time';
+import { Chain, officialWarranty, planYear2Window } from './chain';
 import { ExtensionKind } from './events';
-import { Fact } from './facts';
-import { RewardState, rewardState } from './rules';
-import { addMonths, IsoDate, zoned, ZonedWindow } from './time';
+import { RewardState, rewardState } from './reward';
 
 export interface WarrantyInterval {
   kind: ExtensionKind | 'official' | 'plan';
@@ -19,7 +20,7 @@ export interface WarrantyInterval {
  * C8, W1-W5: the intervals of warranty coverage the chain gives (plan-valid periods and extensions;
  * the official period is added by the caller). Pending extensions are included.
  */
-export function warrantyIntervals(world: World, chain: Chain, reward: RewardState): WarrantyInterval[] {
+export function warrantyIntervals(chain: Chain, reward: RewardState): WarrantyInterval[] {
   const zone = chain.zone;
   const out: WarrantyInterval[] = [];
   const grantOf = (kind: ExtensionKind) => chain.grants.filter((g) => g.event.data.kind === kind);
@@ -29,7 +30,7 @@ export function warrantyIntervals(world: World, chain: Chain, reward: RewardStat
       const grants = grantOf('plan-year-2');
       out.push({
         kind: 'plan-year-2',
-        window: zoned({ from: addMonths(term.window.from, 12), until: term.window.until }, zone),
+        window: zoned(planYear2Window(chain)!, zone),
         status: grants.length > 0 ? 'granted' : 'pending',
         facts: [term.fact, ...grants],
       });
@@ -53,7 +54,6 @@ export function warrantyIntervals(world: World, chain: Chain, reward: RewardStat
   return out;
 }
 
-
 /** The exclusive end of the merged coverage segment containing `atMs`, else the latest end known. */
 export function coveredUntilOf(intervals: { window: ZonedWindow }[], atMs: number): IsoDate | null {
   if (intervals.length === 0) return null;
@@ -76,12 +76,11 @@ export function coveredUntilOf(intervals: { window: ZonedWindow }[], atMs: numbe
   return segments[segments.length - 1].end.until;
 }
 
-/** Warranty coverage of a chain's unit at a business instant (for warranty repairs and goodwill). */
-export function coveredUntilAt(world: World, chain: Chain, atMs: number): { covered: boolean; until: IsoDate | null } {
-  const reward = rewardState(world, chain);
-  const official = officialWarranty(world, chain.model, chain.region, chain.activation);
-  const intervals: { window: ZonedWindow }[] = [...warrantyIntervals(world, chain, reward), ...(official ? [{ window: official }] : [])];
+/** Warranty coverage of a chain's unit at a business instant (for warranty repairs and goodwill: R8, W5). */
+export function coveredUntilAt(catalogue: Catalogue, chain: Chain, atMs: number): { covered: boolean; until: IsoDate | null } {
+  const reward = rewardState(catalogue, chain);
+  const official = officialWarranty(catalogue, chain.model, chain.region, chain.activation);
+  const intervals: { window: ZonedWindow }[] = [...warrantyIntervals(chain, reward), ...(official ? [{ window: official }] : [])];
   const covered = intervals.some((i) => atMs >= i.window.fromMs && atMs < i.window.untilMs);
   return { covered, until: coveredUntilOf(intervals, atMs) };
 }
-

@@ -3,10 +3,10 @@
  * Identity fields (serials, plan and claim ids, order ids) are not amendable: a wrong one is voided
  * and the right fact recorded anew, so reservations and indexes never point at a ghost.
  */
-import { Catalogue, REGIONS } from './catalogue/catalogue';
-import { InvalidCommand } from './codes';
-import { CAUSES } from './events';
-import { isDate, isInstant } from './time';
+import { Catalogue, REGIONS } from '../catalogue/catalogue';
+import { InvalidCommand } from '../codes';
+import { CAUSES } from '../claim/events';
+import { isDate, isInstant } from '../time';
 
 type Check =
   | { kind: 'instant' | 'nullable-instant' | 'date' | 'text' | 'boolean' | 'model' | 'region' | 'money' | 'nullable-money' | 'decimal' | 'currency' }
