@@ -10,13 +10,16 @@ import { CorrectionsController, ServiceCentersController } from './controllers/a
 import { DevicesController } from './controllers/devices.controller';
 import { OpsController } from './controllers/ops.controller';
 import { PlansController } from './controllers/plans.controller';
-import { CommandsService } from './http/commands.service';
+import { CommandRunner } from './http/command-runner';
+import { AppLogger } from './http/logger';
 import { MetricsService } from './http/metrics.service';
 import { ProblemFilter } from './http/problem';
+import { Directory, LedgerCommands, LedgerQueries, Operations } from './ports/ports';
+import { RuntimeCommands, RuntimeDirectory, RuntimeOperations, RuntimeQueries } from './ports/runtime-ports';
 
 @Module({})
 export class AppModule {
-  static create(runtime: Runtime, tokens: TokenRegistry, metrics: MetricsService): DynamicModule {
+  static create(runtime: Runtime, tokens: TokenRegistry, metrics: MetricsService, logger: AppLogger): DynamicModule {
     return {
       module: AppModule,
       imports: [AdminDashboardModule],
@@ -30,10 +33,14 @@ export class AppModule {
         OpsController,
       ],
       providers: [
-        { provide: Runtime, useValue: runtime },
+        { provide: LedgerCommands, useValue: new RuntimeCommands(runtime) },
+        { provide: LedgerQueries, useValue: new RuntimeQueries(runtime) },
+        { provide: Directory, useValue: new RuntimeDirectory(runtime) },
+        { provide: Operations, useValue: new RuntimeOperations(runtime) },
         { provide: TokenRegistry, useValue: tokens },
         { provide: MetricsService, useValue: metrics },
-        CommandsService,
+        { provide: AppLogger, useValue: logger },
+        CommandRunner,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],

@@ -8,11 +8,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import { Runtime } from '@careledger/runtime';
 import { AppModule } from './app.module';
 import { TokenRegistry } from './auth/tokens';
 import { AppConfig } from './config';
+import { AppLogger } from './http/logger';
 import { MetricsService } from './http/metrics.service';
 import { problem, ProblemException } from './http/problem';
 
@@ -20,14 +20,14 @@ export interface App {
   app: NestFastifyApplication;
   runtime: Runtime;
   metrics: MetricsService;
-  logger: pino.Logger;
+  logger: AppLogger;
   close(): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 export async function createApp(config: AppConfig, tokens: TokenRegistry, runtime?: Runtime): Promise<App> {
-  const logger = pino({ level: config.logLevel, base: { service: 'careledger-api' } });
+  const logger = new AppLogger(config.logLevel);
   const metrics = new MetricsService();
   const rt =
     runtime ??
@@ -36,11 +36,14 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
       readDbPath: config.readDbPath,
       eventStoreConnectionString: config.eventStoreConnectionString,
       cataloguePath: config.cataloguePath,
+      signingKeyPem: config.signingKeyPem,
+      signingKeyFile: config.signingKeyFile,
+      signingKeyDefaultFile: config.signingKeyDefaultFile,
       onAppended: (_position, ms) => {
         metrics.appends.inc();
         metrics.appendLatency.observe(ms / 1000);
       },
-      onProjectionError: (error) => logger.error({ err: error }, 'projection runner stopped'),
+      logger: logger.pino,
     }));
 
   const adapter = new FastifyAdapter({
@@ -53,8 +56,8 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
     logger: false,
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.create(rt, tokens, metrics), adapter, {
-    logger: config.logLevel === 'silent' ? false : ['error', 'warn'],
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.create(rt, tokens, metrics, logger), adapter, {
+    logger: config.logLevel === 'silent' ? false : logger,
     bodyParser: true,
   });
 
@@ -76,8 +79,8 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: request.method, route }, seconds);
-    if (logger.isLevelEnabled('info')) {
-      logger.info({
+    if (logger.pino.isLevelEnabled('info')) {
+      logger.pino.info({
         reqId: request.id,
         method: request.method,
         route,

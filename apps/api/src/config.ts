@@ -17,13 +17,19 @@ export interface AppConfig {
   logLevel: string;
   /** Dashboard and docs need no extra origins; CORS stays off unless listed here. */
   corsOrigins: string[];
+  /** The checkpoint signing key: PEM text, a file, or (default) generated beside the tokens file. */
+  signingKeyPem: string | null;
+  signingKeyFile: string | null;
+  signingKeyDefaultFile: string;
+  /** Seconds between signed checkpoints of the log's head (0: only on demand). */
+  checkpointIntervalSeconds: number;
 }
 
 /** Every environment variable the app reads (the compose test checks docker-compose.yml against it). */
 export const ENV_VARS = [
   'PORT', 'HOST', 'CARELEDGER_DB', 'CARELEDGER_READ_DB', 'EVENTSTORE_CONNECTION_STRING', 'CARELEDGER_TOKENS_FILE',
   'CARELEDGER_CATALOGUE', 'CARELEDGER_SWEEP_INTERVAL_SECONDS', 'CARELEDGER_BODY_LIMIT_BYTES', 'LOG_LEVEL', 'CARELEDGER_CORS_ORIGINS',
-  'NODE_ENV',
+  'CARELEDGER_SIGNING_KEY', 'CARELEDGER_SIGNING_KEY_FILE', 'CARELEDGER_CHECKPOINT_INTERVAL_SECONDS', 'NODE_ENV',
 ] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -41,6 +47,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimitBytes: intOf(env.CARELEDGER_BODY_LIMIT_BYTES, 64 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     corsOrigins: (env.CARELEDGER_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    signingKeyPem: env.CARELEDGER_SIGNING_KEY || null,
+    signingKeyFile: env.CARELEDGER_SIGNING_KEY_FILE ? resolve(env.CARELEDGER_SIGNING_KEY_FILE) : null,
+    signingKeyDefaultFile: join(dirname(env.CARELEDGER_TOKENS_FILE ? resolve(env.CARELEDGER_TOKENS_FILE) : dbPath), 'signing-key.pem'),
+    checkpointIntervalSeconds: intOf(env.CARELEDGER_CHECKPOINT_INTERVAL_SECONDS, 300),
   };
 }
 

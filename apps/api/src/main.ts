@@ -10,7 +10,8 @@ import { loadConfig } from './config';
 async function main(): Promise<void> {
   const config = loadConfig();
   const tokens = loadTokens(config.tokensFile, config.dbPath);
-  const { app, runtime, logger, close } = await createApp(config, tokens.registry);
+  const { app, runtime, logger: appLogger, close } = await createApp(config, tokens.registry);
+  const logger = appLogger.pino;
   if (tokens.generated) {
     logger.warn({ tokensFile: tokens.file }, `No CARELEDGER_TOKENS_FILE: wrote fresh random tokens (admin, sales, device-registry, auditor, service-center:SC-1) to ${tokens.file}`);
   }
@@ -37,9 +38,15 @@ async function main(): Promise<void> {
   timer?.unref();
   if (config.sweepIntervalSeconds > 0) setTimeout(sweep, 1000).unref();
 
+  // signed checkpoints of the log's head, for operators to keep outside the store
+  const sign = () => runtime.checkpoints.signHead().catch((error) => logger.error({ err: error }, 'signing the head failed'));
+  const signer = config.checkpointIntervalSeconds > 0 ? setInterval(sign, config.checkpointIntervalSeconds * 1000) : null;
+  signer?.unref();
+
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     if (timer) clearInterval(timer);
+    if (signer) clearInterval(signer);
     await close();
     process.exit(0);
   };

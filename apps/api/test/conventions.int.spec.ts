@@ -222,7 +222,9 @@ describe('API conventions', () => {
 
   test('operations: /health, /metrics, /docs-json, minPosition', async () => {
     const health = await server.get('/health', null);
-    expect(health.body).toMatchObject({ status: 'ok', store: { kind: 'sqlite', reachable: true }, projection: { behind: '0' } });
+    expect(health.body).toMatchObject({ status: 'ok', reasons: [], store: { kind: 'sqlite', reachable: true }, projection: { behind: false, state: 'live' } });
+    expect((await server.get('/health/live', null)).status).toBe(200);
+    expect(await server.get('/health/ready', null)).toMatchObject({ status: 200, body: { status: 'ok' } });
     const metrics = await server.get('/metrics', null);
     expect(metrics.body).toContain('careledger_http_requests_total');
     expect(metrics.body).toContain('careledger_append_duration_seconds');
@@ -231,8 +233,13 @@ describe('API conventions', () => {
     const bought = await s.buy(plan('H-1', 'H1-A'));
     const read = await server.get(`/v1/devices/H1-A/entitlements?minPosition=${bought.position}`, 'sales');
     expect(BigInt(read.body.checkpoint)).toBeGreaterThanOrEqual(BigInt(bought.position));
-    const verify = await server.get('/v1/audit/verify', 'auditor');
-    expect(verify.body).toMatchObject({ ok: true, firstBrokenPosition: null });
+    const verify = await server.get('/v1/audit/verify?full=true', 'auditor');
+    expect(verify.body).toMatchObject({ ok: true, firstBrokenPosition: null, verifiedFrom: '0' });
     expect(verify.body.events).toBe(await server.eventCount());
+    // later calls verify only what was appended since, from the point verified
+    await s.buy(plan('H-2', 'H2-A'));
+    const incremental = await server.get('/v1/audit/verify', 'auditor');
+    expect(incremental.body).toMatchObject({ ok: true, verifiedFrom: verify.body.verifiedUpTo, verifiedUpTo: String(await server.eventCount()) });
+    expect(incremental.body.events).toBe((await server.eventCount()) - Number(verify.body.verifiedUpTo));
   });
 });

@@ -88,6 +88,11 @@ export class TestServer {
   async eventCount(): Promise<number> {
     return Number(await this.app.runtime.store.headPosition());
   }
+
+  /** The types of the events appended after a count taken with eventCount(). */
+  async typesAfter(count: number): Promise<string[]> {
+    return (await this.app.runtime.store.readAll({ after: BigInt(count) })).map((e) => e.type);
+  }
 }
 
 /** A small vocabulary over the API for scenarios. */

@@ -1,3 +1,4 @@
-export * from './ids';
-export * from './local-store';
 export * from './ledger';
+export * from './decisions';
+export * from './ids';
+export * from './legacy';

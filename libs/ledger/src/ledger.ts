@@ -1,36 +1,57 @@
 /**
- * The command side: read the streams a command needs, decide with the pure domain, append with the
- * expected revisions read. On a concurrency conflict re-read and re-decide (bounded), unless the
- * client pinned a revision with If-Match. Every accepted or refused decision goes to the decision log.
+ * The command side, one generic handler for every command: read the streams the command needs,
+ * decide with the pure domain, and record the decision in the log in one append: an accepted
+ * command's events carry the decision (one durable commit on SQLite and PostgreSQL); a refused one
+ * (422) appends one refusal fact. On a concurrency conflict it re-reads and re-decides (bounded),
+ * unless the client pinned a revision with If-Match. An Idempotency-Key (scoped to the calling
+ * token) names the decision: a retry finds it in the log, on any node, and gets the first answer.
  */
 import {
-  businessTimeOf, Catalogue, Command, Decision, decide, DomainEvent, gather, Refusal,
+  businessTimeOf, Catalogue, Command, Decision, decide, DomainEvent, gather, Outcome, Refusal,
 } from '@careledger/domain';
-import { AppendResult, Clock, ConcurrencyConflict, EventStore, NewEvent } from '@careledger/event-store';
+import {
+  AppendResult, Clock, ConcurrencyConflict, DuplicateEventIdConflict, EventStore, NewEvent, StreamAppend,
+} from '@careledger/event-store';
+import {
+  AcceptedDecisionMeta, COMMAND_REFUSED, COMMAND_REPEATED, CommandRefusedData, CommandRepeatedData, decisionOf, decisionStream,
+  RecordedDecision, refusalStream, subjectOf,
+} from './decisions';
 import { randomId, stableId } from './ids';
-import { DecisionRecord } from './local-store';
 
 export interface CommandContext {
+  /** The authenticated actor (token name or role), or a system process. */
   actor: string;
+  /** The calling token's identity (a digest of it, never the token): scopes Idempotency-Keys. */
+  tokenId?: string | null;
   correlationId: string;
   causationId?: string | null;
-  /** Makes event ids deterministic (Idempotency-Key, order or claim reference): a retry dedups. */
-  idSeed?: string | null;
+  /** The client's Idempotency-Key: the same key and request get the first answer, on any node. */
+  idempotencyKey?: string | null;
+  /** A digest of the request (method, path, canonical body): the same key with another request is refused. */
+  requestHash?: string | null;
   /** If-Match: the revision the client last saw of the command's primary stream. */
   ifMatch?: number | null;
-  /** The request as received, for the decision log. */
-  request?: unknown;
+  /** An explicit decision id (seeded data): a retry of the same decision deduplicates in the store. */
+  decisionId?: string | null;
+  /** The decision instant when it is not the clock's (the sweep's `now`); never later than the clock. */
+  now?: Date;
 }
 
-export interface CommandOutcome {
-  decision: Decision;
+/** Turns a decision's outcome into the answer a client gets (and gets again on a replay). */
+export type AnswerOf = (outcome: Outcome) => Record<string, unknown>;
+
+export interface CommandResult {
+  /** The domain's outcome; null when the answer was replayed from a decision recorded earlier. */
+  outcome: Outcome | null;
+  answer: Record<string, unknown>;
+  /** Nothing was appended for this call: the command had been carried out before. */
   repeat: boolean;
   /** Primary fact first. */
   eventIds: string[];
   streamId: string;
   revision: number;
   position: string;
-  recordedAt: string | null;
+  decisionId: string;
 }
 
 /** If-Match named a revision the stream has moved past (HTTP 412). */
@@ -46,20 +67,69 @@ export class StaleRevision extends Error {
   }
 }
 
-export interface DecisionSink {
-  /** May commit asynchronously (group commit); the command is answered once it has. */
-  recordDecision(d: DecisionRecord): void | Promise<void>;
+/** The Idempotency-Key was used with another request (HTTP 409). */
+export class IdempotencyKeyReused extends Error {
+  readonly code = 'IdempotencyKeyReused';
+  constructor() {
+    super('This Idempotency-Key was used with a different request.');
+    this.name = 'IdempotencyKeyReused';
+  }
+}
+
+/** The first answer to this Idempotency-Key was a refusal: the same refusal again (HTTP 422). */
+export class ReplayedRefusal extends Error {
+  constructor(
+    readonly code: string,
+    readonly rule: string,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'ReplayedRefusal';
+  }
+}
+
+/** An answer recorded before decisions were facts (imported from an old data directory). */
+export interface LegacyAnswer {
+  fingerprint: string;
+  status: number;
+  body: string;
+}
+
+/** Where the ledger finds a decision recorded earlier, by its id. */
+export interface DecisionLookup {
+  find(decisionId: string): Promise<RecordedDecision | null>;
+  /** Idempotency records of an old data directory, keyed by actor (how they were scoped then). */
+  legacy?(actor: string, key: string): Promise<LegacyAnswer | null>;
+}
+
+/** On a store with a global index by event id, a decision is found in the store itself. */
+export function storeDecisionLookup(store: EventStore): DecisionLookup {
+  return {
+    async find(decisionId) {
+      const [first] = await store.readEvents([decisionId]);
+      if (!first) return null;
+      if (first.type === COMMAND_REFUSED || first.type === COMMAND_REPEATED) return decisionOf([first]);
+      const meta = first.metadata.decision as Partial<AcceptedDecisionMeta> | null | undefined;
+      const others = (meta?.eventIds ?? []).filter((id) => id !== decisionId);
+      return decisionOf([first, ...(others.length > 0 ? await store.readEvents(others) : [])]);
+    },
+  };
 }
 
 export interface LedgerOptions {
   maxRetries?: number;
-  decisions?: DecisionSink;
+  /** Decisions recorded earlier (idempotency); default: the store's own lookup by event id. */
+  decisions?: DecisionLookup;
   /** Called after every append with the last position (read-your-writes, metrics). */
   onAppended?: (position: bigint, durationMs: number) => void;
 }
 
+const defaultAnswer: AnswerOf = (outcome) => ({ ...outcome });
+
 export class Ledger {
   private readonly maxRetries: number;
+  private readonly decisions: DecisionLookup;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly store: EventStore,
@@ -68,41 +138,122 @@ export class Ledger {
     private readonly options: LedgerOptions = {},
   ) {
     this.maxRetries = options.maxRetries ?? 25;
+    this.decisions = options.decisions ?? storeDecisionLookup(store);
   }
 
-  async execute(command: Command, ctx: CommandContext): Promise<CommandOutcome> {
+  /** The decision id an Idempotency-Key names for a token (the same on every node). */
+  static keyedDecisionId(scope: string, key: string): string {
+    return stableId(`decision|${scope}|${key}`);
+  }
+
+  async execute(command: Command, ctx: CommandContext, answerOf: AnswerOf = defaultAnswer): Promise<CommandResult> {
+    const key = ctx.idempotencyKey ?? null;
+    if (!key) return this.decideAndRecord(command, ctx, ctx.decisionId ?? randomId(), answerOf);
+    const decisionId = Ledger.keyedDecisionId(ctx.tokenId ?? `actor:${ctx.actor}`, key);
+    // one request per key at a time in this process; the others wait and then replay
+    const previous = this.inFlight.get(decisionId) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(() => this.keyed(command, ctx, decisionId, key, answerOf));
+    this.inFlight.set(decisionId, current);
     try {
-      const outcome = await this.attempt(command, ctx);
-      await this.log(command, ctx, outcome, null);
-      await this.followUps(command, ctx, outcome);
-      return outcome;
+      return await current;
+    } finally {
+      if (this.inFlight.get(decisionId) === current) this.inFlight.delete(decisionId);
+    }
+  }
+
+  private async keyed(command: Command, ctx: CommandContext, decisionId: string, key: string, answerOf: AnswerOf): Promise<CommandResult> {
+    const found = await this.decisions.find(decisionId);
+    if (found) return this.replay(found, ctx);
+    const legacy = await this.decisions.legacy?.(ctx.actor, key);
+    if (legacy) return this.replayLegacy(legacy, ctx, decisionId);
+    try {
+      return await this.decideAndRecord(command, ctx, decisionId, answerOf);
     } catch (error) {
-      if (error instanceof Refusal) await this.log(command, ctx, null, error);
+      // a twin of this request (same key) was decided meanwhile, maybe on another node
+      if (error instanceof DuplicateEventIdConflict || error instanceof ConcurrencyConflict) {
+        const twin = await this.decisions.find(decisionId);
+        if (twin) return this.replay(twin, ctx);
+      }
       throw error;
     }
   }
 
-  private async attempt(command: Command, ctx: CommandContext): Promise<CommandOutcome> {
+  private replay(found: RecordedDecision, ctx: CommandContext): CommandResult {
+    if (found.requestHash !== null && ctx.requestHash && found.requestHash !== ctx.requestHash) throw new IdempotencyKeyReused();
+    if (found.refusal) throw new ReplayedRefusal(found.refusal.code, found.refusal.rule, found.refusal.detail);
+    return {
+      outcome: null,
+      answer: found.answer ?? {},
+      repeat: true,
+      eventIds: found.eventIds,
+      streamId: '',
+      revision: found.revision,
+      position: found.position.toString(),
+      decisionId: found.decisionId,
+    };
+  }
+
+  private replayLegacy(legacy: LegacyAnswer, ctx: CommandContext, decisionId: string): CommandResult {
+    if (ctx.requestHash && legacy.fingerprint && legacy.fingerprint !== ctx.requestHash) throw new IdempotencyKeyReused();
+    const body = JSON.parse(legacy.body) as Record<string, unknown>;
+    if (legacy.status >= 400) throw new ReplayedRefusal(String(body.code), String(body.rule ?? ''), String(body.detail ?? ''));
+    const { eventIds, revision, position, ...answer } = body;
+    return {
+      outcome: null,
+      answer,
+      repeat: true,
+      eventIds: (eventIds as string[]) ?? [],
+      streamId: '',
+      revision: Number(revision ?? -1),
+      position: String(position ?? '0'),
+      decisionId,
+    };
+  }
+
+  private async decideAndRecord(command: Command, ctx: CommandContext, decisionId: string, answerOf: AnswerOf): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
-      const now = this.clock.now().getTime();
+      const now = (ctx.now ?? this.clock.now()).getTime();
       const gathered = await gather(this.catalogue, command, (s) => this.store.readStream(s));
-      const decision = decide(gathered.world, command, { now });
+      let decision: Decision;
+      try {
+        decision = decide(gathered.world, command, { now });
+      } catch (error) {
+        if (error instanceof Refusal) await this.recordRefusal(command, ctx, decisionId, error, now);
+        throw error;
+      }
       if (decision.repeatOf) {
         const primary = decision.repeatOf[0];
         const revision = gathered.revisions.get(primary.streamId) ?? primary.revision;
         if (ctx.ifMatch != null && ctx.ifMatch !== revision) throw new StaleRevision(primary.streamId, ctx.ifMatch, revision);
-        return {
-          decision,
-          repeat: true,
-          eventIds: decision.repeatOf.map((f) => f.eventId),
-          streamId: primary.streamId,
-          revision,
-          position: primary.position.toString(),
-          recordedAt: primary.recordedAt,
-        };
+        // the command was carried out before: its first answer, as recorded with that decision
+        const first = await this.decisions.find(primary.eventId).catch(() => null);
+        const result: CommandResult =
+          first && first.outcome === 'accepted' && first.answer
+            ? {
+                outcome: decision.outcome,
+                answer: first.answer,
+                repeat: true,
+                eventIds: first.eventIds,
+                streamId: primary.streamId,
+                revision: first.revision,
+                position: first.position.toString(),
+                decisionId: first.decisionId,
+              }
+            : {
+                outcome: decision.outcome,
+                answer: answerOf(decision.outcome),
+                repeat: true,
+                eventIds: decision.repeatOf.map((f) => f.eventId),
+                streamId: primary.streamId,
+                revision,
+                position: primary.position.toString(),
+                decisionId: primary.eventId,
+              };
+        if (ctx.idempotencyKey) await this.recordRepeat(command, ctx, decisionId, result, now);
+        return result;
       }
       if (decision.appends.length === 0) {
-        return { decision, repeat: false, eventIds: [], streamId: '', revision: -1, position: '0', recordedAt: null };
+        return { outcome: decision.outcome, answer: answerOf(decision.outcome), repeat: false, eventIds: [], streamId: '', revision: -1, position: '0', decisionId };
       }
       const primaryStream = decision.appends[decision.primary[0]].streamId;
       if (ctx.ifMatch != null) {
@@ -110,7 +261,7 @@ export class Ledger {
         if (current !== ctx.ifMatch) throw new StaleRevision(primaryStream, ctx.ifMatch, current);
       }
       try {
-        return await this.append(decision, gathered.revisions, ctx, now, primaryStream);
+        return await this.append(command, decision, gathered.revisions, ctx, decisionId, now, primaryStream, answerOf);
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;
         if (ctx.ifMatch != null && error.streamId === primaryStream) {
@@ -123,42 +274,60 @@ export class Ledger {
   }
 
   private async append(
+    command: Command,
     decision: Decision,
     revisions: Map<string, number>,
     ctx: CommandContext,
+    decisionId: string,
     now: number,
     primaryStream: string,
-  ): Promise<CommandOutcome> {
-    const results: { streamId: string; ids: string[]; result: AppendResult }[] = [];
-    for (const append of decision.appends) {
-      const ids = append.events.map((_, i) => (ctx.idSeed ? stableId(`${ctx.idSeed}|${append.streamId}|${i}`) : randomId()));
-      const events: NewEvent[] = append.events.map((event, i) => this.toNewEvent(event, ids[i], ctx, now));
-      const read = revisions.get(append.streamId) ?? -1;
-      const expected = ctx.ifMatch != null && append.streamId === primaryStream ? ctx.ifMatch : read;
-      const started = performance.now();
-      const result = await this.store.appendToStream(append.streamId, events, {
-        expectedRevision: expected < 0 ? 'no_stream' : expected,
-      });
-      this.options.onAppended?.(result.position, performance.now() - started);
-      results.push({ streamId: append.streamId, ids, result });
-    }
-    const [ai, ei] = decision.primary;
-    const primary = results[ai];
-    const eventIds = [primary.ids[ei], ...results.flatMap((r) => r.ids).filter((id) => id !== primary.ids[ei])];
-    const last = results[results.length - 1].result;
-    return {
-      decision,
-      // every event id was already stored: a concurrent twin of this command got there first
-      repeat: results.every((r) => r.result.deduplicated),
+    answerOf: AnswerOf,
+  ): Promise<CommandResult> {
+    const [pa, pe] = decision.primary;
+    const ids = decision.appends.map((a, ai) =>
+      a.events.map((_, ei) => (ai === pa && ei === pe ? decisionId : stableId(`${decisionId}|${a.streamId}|${ei}`))),
+    );
+    const eventIds = [decisionId, ...ids.flat().filter((id) => id !== decisionId)];
+    const answer = answerOf(decision.outcome);
+    const meta: AcceptedDecisionMeta = {
+      id: decisionId,
+      command: command.type,
+      tokenId: ctx.tokenId ?? null,
+      key: ctx.idempotencyKey ?? null,
+      requestHash: ctx.requestHash ?? null,
       eventIds,
-      streamId: primary.streamId,
-      revision: primary.result.nextExpectedRevision,
+      answer,
+      subject: subjectOf(command, decision.outcome),
+    };
+    const parts: StreamAppend[] = decision.appends.map((a, ai) => {
+      const read = revisions.get(a.streamId) ?? -1;
+      const expected = ctx.ifMatch != null && a.streamId === primaryStream ? ctx.ifMatch : read;
+      return {
+        streamId: a.streamId,
+        expectedRevision: expected < 0 ? 'no_stream' : expected,
+        events: a.events.map((event, ei) =>
+          this.toNewEvent(event, ids[ai][ei], ctx, now, ai === pa && ei === pe ? (meta as unknown as Record<string, unknown>) : { id: decisionId }),
+        ),
+      };
+    });
+    const started = performance.now();
+    const results: AppendResult[] = await this.store.append(parts);
+    const last = results.reduce((a, b) => (b.position > a.position ? b : a));
+    this.options.onAppended?.(last.position, performance.now() - started);
+    return {
+      outcome: decision.outcome,
+      answer,
+      // every event id was already stored: a concurrent twin of this command got there first
+      repeat: results.every((r) => r.deduplicated),
+      eventIds,
+      streamId: primaryStream,
+      revision: results[pa].nextExpectedRevision,
       position: last.position.toString(),
-      recordedAt: last.recordedAt,
+      decisionId,
     };
   }
 
-  private toNewEvent(event: DomainEvent, eventId: string, ctx: CommandContext, now: number): NewEvent {
+  private toNewEvent(event: DomainEvent, eventId: string, ctx: CommandContext, now: number, decision: Record<string, unknown>): NewEvent {
     return {
       eventId,
       type: event.type,
@@ -168,48 +337,61 @@ export class Ledger {
         actor: ctx.actor,
         correlationId: ctx.correlationId,
         causationId: ctx.causationId ?? null,
+        decision,
       },
     };
   }
 
-  /** Facts that follow from others: a bundle's 2-Year plan gets its year-2 extension once activated. */
-  private async followUps(command: Command, ctx: CommandContext, outcome: CommandOutcome): Promise<void> {
-    if (command.type !== 'ActivateDevice' || outcome.repeat) return;
-    const device = await this.store.readStream(`device-${command.serial}`);
-    const planIds = new Set(device.filter((e) => e.type === 'DeviceBoundToPlan').map((e) => (e.data as { planId: string }).planId));
-    for (const planId of planIds) {
-      await this.execute(
-        { type: 'GrantDueExtensions', planId, kinds: ['plan-year-2'] },
-        {
-          actor: 'system:follow-up', correlationId: ctx.correlationId, causationId: outcome.eventIds[0] ?? null,
-          // a deterministic activation gets a deterministic follow-up (seeded data, retried requests)
-          idSeed: ctx.idSeed ? `${ctx.idSeed}|follow-up|${planId}` : null,
-        },
-      ).catch(() => undefined);
-    }
+  /** A keyed request answered as a repeat: the key now names that answer, on every node. */
+  private async recordRepeat(command: Command, ctx: CommandContext, decisionId: string, result: CommandResult, now: number): Promise<void> {
+    const data: CommandRepeatedData = {
+      decisionId,
+      command: command.type,
+      tokenId: ctx.tokenId ?? null,
+      key: ctx.idempotencyKey!,
+      requestHash: ctx.requestHash ?? null,
+      subject: subjectOf(command, result.outcome),
+      answer: result.answer,
+      eventIds: result.eventIds,
+      revision: result.revision,
+      position: result.position,
+    };
+    await this.appendDecisionFact(decisionStream(decisionId), decisionId, COMMAND_REPEATED, data, ctx, now);
   }
 
-  private log(command: Command, ctx: CommandContext, outcome: CommandOutcome | null, refusal: Refusal | null): void | Promise<void> {
-    const sink = this.options.decisions;
-    if (!sink || command.type === 'GrantDueExtensions') return;
-    if (outcome && outcome.eventIds.length === 0) return;
-    const c = command as Record<string, unknown>;
-    const resource = outcome?.decision.resource ?? {};
-    return sink.recordDecision({
-      recordedAt: this.clock.now().toISOString(),
-      command: command.type,
-      actor: ctx.actor,
-      correlationId: ctx.correlationId,
-      outcome: refusal ? 'refused' : 'accepted',
-      code: refusal?.code ?? null,
-      rule: refusal?.rule ?? null,
-      detail: refusal?.message ?? (outcome?.repeat ? 'repeat of an earlier command' : null),
-      serial: (c.serial as string | undefined) ?? resource.serial ?? null,
-      planId: (c.planId as string | undefined) ?? resource.planId ?? null,
-      claimId: (c.claimId as string | undefined) ?? resource.claimId ?? null,
-      eventIds: outcome?.eventIds ?? [],
-      position: outcome?.position ?? null,
-      request: ctx.request ?? command,
-    });
+  /**
+   * A refused command leaves one fact in the log, so a dispute can show what was tried and which
+   * rule refused it. Its id is the decision's: a retried request with the same key finds it.
+   */
+  private async recordRefusal(command: Command, ctx: CommandContext, decisionId: string, refusal: Refusal, now: number): Promise<void> {
+    const { type, ...request } = command;
+    const data: CommandRefusedData = {
+      decisionId,
+      command: type,
+      code: refusal.code,
+      rule: refusal.rule,
+      detail: refusal.message,
+      tokenId: ctx.tokenId ?? null,
+      key: ctx.idempotencyKey ?? null,
+      requestHash: ctx.requestHash ?? null,
+      subject: subjectOf(command, null),
+      request,
+    };
+    await this.appendDecisionFact(refusalStream(decisionId), decisionId, COMMAND_REFUSED, data, ctx, now);
+  }
+
+  private async appendDecisionFact(streamId: string, decisionId: string, type: string, data: unknown, ctx: CommandContext, now: number): Promise<void> {
+    const started = performance.now();
+    const [result] = await this.store.append([{
+      streamId,
+      expectedRevision: 'no_stream',
+      events: [{
+        eventId: decisionId,
+        type,
+        data,
+        metadata: { occurredAt: new Date(now).toISOString(), actor: ctx.actor, correlationId: ctx.correlationId, causationId: ctx.causationId ?? null, decision: { id: decisionId } },
+      }],
+    }]);
+    this.options.onAppended?.(result.position, performance.now() - started);
   }
 }

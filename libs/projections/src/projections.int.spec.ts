@@ -14,10 +14,10 @@ import { defaultCatalogue, foldEntitlements } from '@careledger/domain';
 import { openSqliteEventStore, SqliteEventStore, StoredEvent } from '@careledger/event-store';
 import { historyArb, runHistory, RunHistory } from '@careledger/testing/histories';
 import { Projector } from './projector';
-import { ReadModels } from './queries';
+import { ReadModels } from './read-models';
 import { rebuild } from './rebuild';
 import { ProjectionRunner } from './runner';
-import { createSchema, LIVE, TABLES } from './schema';
+import { createSchema, LIVE, TABLES } from './read-store';
 
 const catalogue = defaultCatalogue();
 const ROOT = join(__dirname, '..', '..', '..');
@@ -140,15 +140,15 @@ describe('projections on real SQLite files', () => {
     expect(serials.size).toBeGreaterThan(20);
     for (const serial of serials) {
       const direct = JSON.parse(JSON.stringify(foldEntitlements(catalogue, events, { serial, now: now.toISOString() })));
-      const computed = JSON.parse((await reads.entitlements(serial, { now }))!.json);
-      const cached = JSON.parse((await reads.entitlements(serial, { now }))!.json);
+      const computed = JSON.parse((await reads.entitlements.entitlements(serial, { now, explain: true }, reads.checkpoint()))!);
+      const cached = JSON.parse((await reads.entitlements.entitlements(serial, { now, explain: true }, reads.checkpoint()))!);
       const { checkpoint: _c1, ...a } = computed;
       const { checkpoint: _c2, ...b } = cached;
       expect(b).toEqual(a);
       expect(a).toEqual(direct);
       // and an as-of query through the read models equals the fold over the store
       const at = '2025-01-01';
-      const asOf = JSON.parse((await reads.entitlements(serial, { at, knownAt: now.toISOString(), now }))!.json);
+      const asOf = JSON.parse((await reads.entitlements.entitlements(serial, { at, knownAt: now.toISOString(), now, explain: true }, reads.checkpoint()))!);
       const { checkpoint: _c3, ...c } = asOf;
       expect(c).toEqual(JSON.parse(JSON.stringify(foldEntitlements(catalogue, events, { serial, at, knownAt: now.toISOString(), now: now.toISOString() }))));
     }

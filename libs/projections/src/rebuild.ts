@@ -6,8 +6,8 @@
 import type Database from 'better-sqlite3';
 import { Catalogue } from '@careledger/domain';
 import { EventStore } from '@careledger/event-store';
+import { BUILD, createSchema, createSecondaryIndexes, dropSchema, swapIn } from './read-store';
 import { ProjectionRunner } from './runner';
-import { BUILD, createSchema, createSecondaryIndexes, dropSchema, swapIn } from './schema';
 
 export interface RebuildProgress {
   position: bigint;

@@ -1,1 +1,3 @@
 export * from './runtime';
+export * from './signing';
+export * from './checkpoints';

@@ -30,9 +30,9 @@ describe('Runtime on SQLite', () => {
       } as Command,
       ctx,
     );
-    const planId = open.decision.resource.planId;
+    const planId = (open.outcome as { planId: string }).planId;
     const approval = await rt.ledger.execute({ type: 'ApproveClaim', planId, claimId: `claim-${claimRef}`, at }, ctx);
-    const fee = approval.decision.answer.fee as { amount: string; currency: string };
+    const fee = (approval.outcome as { fee: { amount: string; currency: string } }).fee;
     await rt.ledger.execute({ type: 'PayClaim', planId, claimId: `claim-${claimRef}`, at, amount: fee.amount, currency: fee.currency }, ctx);
     await rt.ledger.execute({ type: 'FulfilClaim', planId, claimId: `claim-${claimRef}`, at, replacementSerial: next }, ctx);
   };
@@ -48,26 +48,30 @@ describe('Runtime on SQLite', () => {
     await replace('A', 'R1', '2024-06-01T10:00:00-07:00', 'B');
     await replace('B', 'R2', '2025-01-15T10:00:00-08:00', 'C');
     expect(await rt.consistentRead()).toBe(true);
-    const { json } = (await rt.reads.entitlements('C', { at: '2025-01-16', now: new Date() }))!;
-    const view = JSON.parse(json);
+    const view = JSON.parse((await rt.reads.entitlements.entitlements('C', { at: '2025-01-16', now: new Date() }, rt.reads.checkpoint()))!);
     expect(view.replacement).toMatchObject({ window: { from: '2024-03-10', until: '2026-03-10' }, remaining: 2, used: 2 });
     expect(view.inheritedFrom).toEqual(['A', 'B']);
     expect(view.checkpoint).toBe(rt.runner.checkpoint.toString());
 
     // the cached "now" view equals the fold over the store's own events
     const now = new Date();
-    const cachedFirst = JSON.parse((await rt.reads.entitlements('C', { now }))!.json);
-    const cachedAgain = JSON.parse((await rt.reads.entitlements('C', { now }))!.json);
+    const cachedFirst = JSON.parse((await rt.reads.entitlements.entitlements('C', { now, explain: true }, rt.reads.checkpoint()))!);
+    const cachedAgain = JSON.parse((await rt.reads.entitlements.entitlements('C', { now, explain: true }, rt.reads.checkpoint()))!);
     const all = await rt.store.readAll();
     const direct = foldEntitlements(rt.catalogue, all, { serial: 'C', now: now.toISOString() });
     expect(cachedAgain).toEqual(cachedFirst);
     expect({ ...cachedAgain, checkpoint: undefined }).toEqual({ ...JSON.parse(JSON.stringify(direct)), checkpoint: undefined });
 
-    const history = (await rt.reads.history('C'))!;
+    const history = (await rt.reads.entitlements.history('C'))!;
     expect(history.map((h) => h.type)).toContain('ClaimFulfilled');
-    const claims = rt.reads.centerClaims('SC-1', undefined, undefined, 10);
-    expect(claims.items.map((c) => c.status)).toEqual(['fulfilled', 'fulfilled']);
-    expect(rt.reads.dashboard('SC-1', undefined, undefined)).toMatchObject({ replacementsIssued: 2, claims: { fulfilled: 2 } });
-    expect(rt.local.decisions({ limit: 100 }).length).toBeGreaterThan(5);
+    const claims = rt.reads.claims.centerClaims('SC-1', undefined, undefined, 10);
+    expect(claims.map((c) => c.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(rt.reads.claims.dashboard('SC-1', undefined, undefined)).toMatchObject({ replacementsIssued: 2, claims: { fulfilled: 2 } });
+    // every accepted command is a decision in the log, listed by the decision log read model
+    const decisions = rt.reads.decisions.list({ limit: 100 });
+    expect(decisions.map((d) => d.command)).toEqual([
+      'PurchasePlan', 'OpenClaim', 'ApproveClaim', 'PayClaim', 'FulfilClaim', 'OpenClaim', 'ApproveClaim', 'PayClaim', 'FulfilClaim',
+    ]);
+    expect(decisions.every((d) => d.outcome === 'accepted')).toBe(true);
   });
 });

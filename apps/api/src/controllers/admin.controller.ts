@@ -1,25 +1,26 @@
 /** The service-center directory, corrections and sweeps (role admin), and the centers' dashboards. */
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
-import { Runtime } from '@careledger/runtime';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertCenter, CurrentPrincipal, Roles } from '../auth/auth.guard';
 import type { Principal } from '../auth/tokens';
 import { CorrectionDto, ServiceCenterDto } from '../dto/commands.dto';
 import { CenterClaimsQuery, DashboardQuery } from '../dto/queries.dto';
-import { CommandsService } from '../http/commands.service';
+import { CommandRunner, type RouteContext } from '../http/command-runner';
 import { ApiCommandResponse, ApiReadResponse, CenterClaimsPage, CorrectionAnswer, Dashboard, ServiceCenterAnswer, SweepReport } from '../http/openapi';
-import { badRequest, notFound } from '../http/problem';
-import { IdParam, limitOf, positionOf } from './params';
+import { badRequest } from '../http/problem';
+import { consistent, Http } from '../http/route';
+import { LedgerQueries, Operations } from '../ports/ports';
+import { cursorOf, IdParam, limitOf, nextCursor } from './params';
 
 @ApiTags('service centers')
 @ApiBearerAuth()
 @Controller('v1/service-centers/:centerId')
 export class ServiceCentersController {
   constructor(
-    @Inject(CommandsService) private readonly commands: CommandsService,
-    @Inject(Runtime) private readonly runtime: Runtime,
+    @Inject(CommandRunner) private readonly commands: CommandRunner,
+    @Inject(LedgerQueries) private readonly reads: LedgerQueries,
+    @Inject(Operations) private readonly ops: Operations,
   ) {}
 
   @Put()
@@ -27,18 +28,8 @@ export class ServiceCentersController {
   @Roles()
   @ApiOperation({ summary: 'Register or update a service center; its region is the claims\' service region (RULES R6).' })
   @ApiCommandResponse(ServiceCenterAnswer)
-  put(
-    @Param('centerId', IdParam) centerId: string,
-    @Body() dto: ServiceCenterDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'RegisterServiceCenter', centerId, name: dto.name, region: dto.region as Region, at: this.runtime.clock.now().toISOString() },
-      answer: () => ({ name: dto.name, region: dto.region }),
-    });
+  put(@Param('centerId', IdParam) centerId: string, @Body() dto: ServiceCenterDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'RegisterServiceCenter', centerId, name: dto.name, region: dto.region as Region, at: this.ops.now().toISOString() });
   }
 
   @Get('dashboard')
@@ -48,9 +39,9 @@ export class ServiceCentersController {
   async dashboard(@Param('centerId', IdParam) centerId: string, @Query() query: DashboardQuery, @CurrentPrincipal() principal: Principal) {
     assertCenter(principal, centerId);
     if (query.from && query.to && query.from > query.to) throw badRequest('from must not be after to.', [{ field: 'from', message: 'must not be after to' }]);
-    await this.runtime.consistentRead(positionOf(query.minPosition));
-    const center = this.runtime.reads.serviceCenter(centerId);
-    return { ...this.runtime.reads.dashboard(centerId, query.from, query.to), name: center?.name ?? null, region: center?.region ?? null };
+    await consistent(this.reads, query.minPosition);
+    const center = this.reads.center(centerId);
+    return { ...this.reads.dashboard(centerId, query.from, query.to), checkpoint: this.reads.checkpoint().toString(), name: center?.name ?? null, region: center?.region ?? null };
   }
 
   @Get('claims')
@@ -59,13 +50,9 @@ export class ServiceCentersController {
   @ApiReadResponse(CenterClaimsPage, { description: 'A page of claims, `{ items, nextCursor }`.' })
   async claims(@Param('centerId', IdParam) centerId: string, @Query() query: CenterClaimsQuery, @CurrentPrincipal() principal: Principal) {
     assertCenter(principal, centerId);
-    await this.runtime.consistentRead(positionOf(query.minPosition));
-    try {
-      return this.runtime.reads.centerClaims(centerId, query.status, query.cursor, limitOf(query.limit, 50));
-    } catch (error) {
-      if (error instanceof RangeError) throw badRequest('The cursor is not one this server issued.', [{ field: 'cursor', message: 'invalid cursor' }]);
-      throw error;
-    }
+    await consistent(this.reads, query.minPosition);
+    const page = this.reads.centerClaims(centerId, query.status, cursorOf(query.cursor), limitOf(query.limit, 50));
+    return { items: page.items, nextCursor: nextCursor(page.next) };
   }
 }
 
@@ -74,8 +61,8 @@ export class ServiceCentersController {
 @Controller('v1')
 export class CorrectionsController {
   constructor(
-    @Inject(CommandsService) private readonly commands: CommandsService,
-    @Inject(Runtime) private readonly runtime: Runtime,
+    @Inject(CommandRunner) private readonly commands: CommandRunner,
+    @Inject(Operations) private readonly ops: Operations,
   ) {}
 
   @Post('corrections')
@@ -83,20 +70,8 @@ export class CorrectionsController {
   @Roles()
   @ApiOperation({ summary: 'Void or amend an earlier event with a reason (RULES X1). Replays before it show history as then known.' })
   @ApiCommandResponse(CorrectionAnswer, { notFound: 'EventNotFound', conflicts: ['AlreadyVoided'] })
-  async correct(
-    @Body() dto: CorrectionDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    await this.runtime.consistentRead();
-    const target = this.runtime.reads.event(dto.eventId);
-    if (!target) throw notFound('EventNotFound', `No event ${dto.eventId}.`);
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'CorrectEvent', eventId: dto.eventId, streamId: target.streamId, action: dto.action, reason: dto.reason, amendment: dto.amendment ?? null },
-      answer: () => ({ correctedEventId: dto.eventId, correctedType: target.type, action: dto.action }),
-    });
+  correct(@Body() dto: CorrectionDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'CorrectEvent', eventId: dto.eventId, action: dto.action, reason: dto.reason, amendment: dto.amendment ?? null });
   }
 
   @Post('admin/sweeps')
@@ -104,7 +79,7 @@ export class CorrectionsController {
   @Roles()
   @ApiOperation({ summary: 'Run the scheduled sweep now: record warranty extensions whose condition has settled (RULES W5).' })
   @ApiReadResponse(SweepReport, { description: 'What the sweep did.' })
-  async sweep() {
-    return this.runtime.sweep();
+  sweep() {
+    return this.ops.sweep();
   }
 }

@@ -1,90 +1,91 @@
-/** Audit (role auditor or admin): the event log by filters, the decision log, integrity. */
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+/** Audit (role auditor or admin): the event log by filters, the decision log, integrity, signed checkpoints. */
+import { Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { decodeCursor, encodeCursor } from '@careledger/projections';
-import { Runtime } from '@careledger/runtime';
 import { Roles } from '../auth/auth.guard';
-import { AuditDecisionsQuery, AuditEventsQuery } from '../dto/queries.dto';
-import { ApiReadResponse, AuditEventsPage, DecisionsPage, VerifyReport } from '../http/openapi';
-import { badRequest } from '../http/problem';
-import { limitOf, positionOf } from './params';
+import { AuditDecisionsQuery, AuditEventsQuery, CheckpointsQuery, VerifyQuery } from '../dto/queries.dto';
+import { ApiReadResponse, AuditEventsPage, CheckpointsPage, DecisionsPage, PublicKeyAnswer, SignedCheckpointView, VerifyReport } from '../http/openapi';
+import { consistent } from '../http/route';
+import { LedgerQueries, Operations } from '../ports/ports';
+import { cursorOf, limitOf, nextCursor } from './params';
 
-const invalidCursor = () => badRequest('The cursor is not one this server issued.', [{ field: 'cursor', message: 'invalid cursor' }]);
+const instantMs = (value: string | undefined) => (value ? Date.parse(value) : undefined);
 
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('v1/audit')
 export class AuditController {
-  constructor(@Inject(Runtime) private readonly runtime: Runtime) {}
+  constructor(
+    @Inject(LedgerQueries) private readonly reads: LedgerQueries,
+    @Inject(Operations) private readonly ops: Operations,
+  ) {}
 
   @Get('events')
   @Roles('auditor')
   @ApiOperation({ summary: 'Events in global order, filtered by serial, plan, claim, type, actor and recorded time; cursor-paginated.' })
   @ApiReadResponse(AuditEventsPage, { description: 'A page of events in global order, `{ items, nextCursor, checkpoint }`.' })
   async events(@Query() q: AuditEventsQuery) {
-    await this.runtime.consistentRead(positionOf(q.minPosition));
-    try {
-      const page = this.runtime.reads.auditEvents({
-        serial: q.serial,
-        planId: q.planId,
-        claimId: q.claimId,
-        type: q.type,
-        actor: q.actor,
-        recordedFrom: q.recordedFrom ? Date.parse(q.recordedFrom) : undefined,
-        recordedTo: q.recordedTo ? Date.parse(q.recordedTo) : undefined,
-        cursor: q.cursor,
-        limit: limitOf(q.limit),
-      });
-      return { ...page, checkpoint: this.runtime.reads.checkpoint().toString() };
-    } catch (error) {
-      if (error instanceof RangeError) throw invalidCursor();
-      throw error;
-    }
+    await consistent(this.reads, q.minPosition);
+    const page = this.reads.auditEvents({
+      serial: q.serial, planId: q.planId, claimId: q.claimId, type: q.type, actor: q.actor,
+      recordedFrom: instantMs(q.recordedFrom), recordedTo: instantMs(q.recordedTo), after: cursorOf(q.cursor), limit: limitOf(q.limit),
+    });
+    return { items: page.items, nextCursor: nextCursor(page.next), checkpoint: this.reads.checkpoint().toString() };
   }
 
   @Get('decisions')
   @Roles('auditor')
-  @ApiOperation({ summary: 'The decision log: every accepted and refused command with its code and rule.' })
+  @ApiOperation({ summary: 'The decision log, a read model over the log: every accepted and refused command with its code and rule.' })
   @ApiReadResponse(DecisionsPage, { description: 'A page of decisions, `{ items, nextCursor }`.' })
-  decisions(@Query() q: AuditDecisionsQuery) {
-    let after: number | undefined;
-    if (q.cursor) {
-      try {
-        after = decodeCursor(q.cursor);
-      } catch {
-        throw invalidCursor();
-      }
-    }
-    const limit = limitOf(q.limit);
-    const rows = this.runtime.local.decisions({
-      serial: q.serial,
-      planId: q.planId,
-      claimId: q.claimId,
-      type: q.type,
-      actor: q.actor,
-      code: q.code,
-      outcome: q.outcome,
-      recordedFrom: q.recordedFrom ? Date.parse(q.recordedFrom) : undefined,
-      recordedTo: q.recordedTo ? Date.parse(q.recordedTo) : undefined,
-      after,
-      limit: limit + 1,
+  async decisions(@Query() q: AuditDecisionsQuery) {
+    await consistent(this.reads, q.minPosition);
+    const page = this.reads.decisions({
+      serial: q.serial, planId: q.planId, claimId: q.claimId, command: q.type, actor: q.actor, code: q.code, outcome: q.outcome,
+      recordedFrom: instantMs(q.recordedFrom), recordedTo: instantMs(q.recordedTo), after: cursorOf(q.cursor), limit: limitOf(q.limit),
     });
-    const more = rows.length > limit;
-    const items = rows.slice(0, limit).map(({ id, command, ...rest }) => ({ decisionId: String(id), type: command, command, ...rest }));
-    return { items, nextCursor: more ? encodeCursor(rows[limit - 1].id) : null };
+    return { items: page.items, nextCursor: nextCursor(page.next), checkpoint: this.reads.checkpoint().toString() };
   }
 
   @Get('verify')
   @Roles('auditor')
-  @ApiOperation({ summary: 'Re-read the whole log and check every event\'s hash chains to the one before.' })
+  @ApiOperation({ summary: 'Check that every event is hash-chained to the one before: from the point verified last time (or from the start with full=true), off the event loop; and up to which signed checkpoint the log is verified.' })
   @ApiReadResponse(VerifyReport, { description: 'The integrity report.' })
-  async verify() {
-    const report = await this.runtime.store.verifyIntegrity();
+  async verify(@Query() q: VerifyQuery) {
+    const report = await this.ops.verify(q.full === 'true');
     return {
       events: report.events,
       ok: report.ok,
       firstBrokenPosition: report.firstBrokenPosition === null ? null : report.firstBrokenPosition.toString(),
-      store: this.runtime.store.kind,
+      verifiedFrom: report.from === null ? '0' : report.from.position.toString(),
+      verifiedUpTo: report.verifiedUpTo.position.toString(),
+      checkpoint: report.checkpoint,
+      store: (await this.ops.health()).store.kind,
     };
+  }
+
+  @Get('checkpoints')
+  @Roles('auditor')
+  @ApiOperation({ summary: 'Signed checkpoints of the log\'s head (Ed25519 over position and hash), oldest first: save them outside the store.' })
+  @ApiReadResponse(CheckpointsPage, { description: 'A page of checkpoints, `{ items, next }`.' })
+  async checkpoints(@Query() q: CheckpointsQuery) {
+    const limit = limitOf(q.limit);
+    const items = await this.ops.checkpoints(q.after === undefined ? null : BigInt(q.after), limit);
+    return { items, next: items.length === limit ? items[items.length - 1].position : null };
+  }
+
+  @Post('checkpoints')
+  @HttpCode(201)
+  @Roles()
+  @ApiOperation({ summary: 'Sign the log\'s head now (admin).' })
+  @ApiReadResponse(SignedCheckpointView, { description: 'The checkpoint covering the head (an existing one when the head has not moved).' })
+  async sign() {
+    return (await this.ops.signCheckpoint()) ?? { position: '0', hash: null, recordedAt: null, keyId: null, signature: null };
+  }
+
+  @Get('public-key')
+  @Roles('auditor')
+  @ApiOperation({ summary: 'The key that verifies this node\'s checkpoints (PEM, SPKI), and every key that signed checkpoints of this log.' })
+  @ApiReadResponse(PublicKeyAnswer, { description: 'The verification keys.' })
+  publicKey() {
+    return this.ops.publicKeys();
   }
 }

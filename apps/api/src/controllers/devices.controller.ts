@@ -1,25 +1,28 @@
 /** Device facts (role device-registry), service records, goodwill, and the unit's read views. */
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
-import { Runtime } from '@careledger/runtime';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { assertCenter, CurrentPrincipal, Roles } from '../auth/auth.guard';
-import type { Principal } from '../auth/tokens';
+import type { FastifyReply } from 'fastify';
+import { Roles } from '../auth/auth.guard';
 import { ActivationDto, PairingDto, ServiceRecordDto, VerificationDto, WarrantyExtensionDto } from '../dto/commands.dto';
 import { EntitlementsQuery, KnownAtQuery } from '../dto/queries.dto';
-import { CommandsService } from '../http/commands.service';
+import { CommandRunner, type RouteContext } from '../http/command-runner';
 import { ApiCommandResponse, ApiReadResponse, DeviceFactAnswer, Entitlements, GoodwillAnswer, History, ServiceRecordAnswer, Timeline } from '../http/openapi';
 import { notFound } from '../http/problem';
-import { positionOf, SerialParam } from './params';
+import { consistent, Http } from '../http/route';
+import { LedgerQueries, Operations } from '../ports/ports';
+import { SerialParam } from './params';
+
+const unknownDevice = (serial: string) => notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
 
 @ApiTags('devices')
 @ApiBearerAuth()
 @Controller('v1/devices/:serial')
 export class DevicesController {
   constructor(
-    @Inject(CommandsService) private readonly commands: CommandsService,
-    @Inject(Runtime) private readonly runtime: Runtime,
+    @Inject(CommandRunner) private readonly commands: CommandRunner,
+    @Inject(LedgerQueries) private readonly reads: LedgerQueries,
+    @Inject(Operations) private readonly ops: Operations,
   ) {}
 
   @Post('activation')
@@ -27,17 +30,8 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record the unit\'s activation (model, sales region, instant).' })
   @ApiCommandResponse(DeviceFactAnswer, { conflicts: ['AlreadyActivated'] })
-  activate(
-    @Param('serial', SerialParam) serial: string,
-    @Body() dto: ActivationDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'ActivateDevice', serial, model: dto.model, region: dto.region as Region, activatedAt: dto.activatedAt },
-    });
+  activate(@Param('serial', SerialParam) serial: string, @Body() dto: ActivationDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'ActivateDevice', serial, model: dto.model, region: dto.region as Region, activatedAt: dto.activatedAt });
   }
 
   @Post('pairings')
@@ -45,17 +39,8 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record an account or remote-controller binding or unbinding (RULES R4).' })
   @ApiCommandResponse(DeviceFactAnswer)
-  pair(
-    @Param('serial', SerialParam) serial: string,
-    @Body() dto: PairingDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'ChangePairing', serial, kind: dto.kind, ref: dto.ref, action: dto.action, at: dto.at },
-    });
+  pair(@Param('serial', SerialParam) serial: string, @Body() dto: PairingDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'ChangePairing', serial, kind: dto.kind, ref: dto.ref, action: dto.action, at: dto.at });
   }
 
   @Post('verifications')
@@ -63,17 +48,8 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record a passed video verification or online repair inspection (RULES P4 d/e).' })
   @ApiCommandResponse(DeviceFactAnswer)
-  verify(
-    @Param('serial', SerialParam) serial: string,
-    @Body() dto: VerificationDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'RecordVerification', serial, method: dto.method, notifiedAt: dto.notifiedAt },
-    });
+  verify(@Param('serial', SerialParam) serial: string, @Body() dto: VerificationDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'RecordVerification', serial, method: dto.method, notifiedAt: dto.notifiedAt });
   }
 
   @Post('service-records')
@@ -81,18 +57,8 @@ export class DevicesController {
   @Roles('service-center')
   @ApiOperation({ summary: 'Record a warranty repair, discounted repair or factory maintenance (RULES C9, R8).' })
   @ApiCommandResponse(ServiceRecordAnswer)
-  serviceRecord(
-    @Param('serial', SerialParam) serial: string,
-    @Body() dto: ServiceRecordDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    assertCenter(principal, dto.serviceCenterId);
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'RecordService', serial, kind: dto.kind, at: dto.at, serviceCenterId: dto.serviceCenterId },
-    });
+  serviceRecord(@Param('serial', SerialParam) serial: string, @Body() dto: ServiceRecordDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'RecordService', serial, kind: dto.kind, at: dto.at, serviceCenterId: dto.serviceCenterId });
   }
 
   @Post('warranty-extensions')
@@ -100,38 +66,20 @@ export class DevicesController {
   @Roles()
   @ApiOperation({ summary: 'Grant a goodwill warranty extension (admin; RULES W5).' })
   @ApiCommandResponse(GoodwillAnswer)
-  goodwill(
-    @Param('serial', SerialParam) serial: string,
-    @Body() dto: WarrantyExtensionDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'GrantGoodwill', serial, months: dto.months, reason: dto.reason, at: dto.at },
-    });
+  goodwill(@Param('serial', SerialParam) serial: string, @Body() dto: WarrantyExtensionDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'GrantGoodwill', serial, months: dto.months, reason: dto.reason, at: dto.at });
   }
 
   @Get('entitlements')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`; with explain=true, the rules and events behind each field.' })
   @ApiReadResponse(Entitlements, { notFound: 'DeviceNotFound', description: 'The entitlements view (API.md); `explanation` only with explain=true.' })
-  async entitlements(
-    @Param('serial', SerialParam) serial: string,
-    @Query() query: EntitlementsQuery,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    await this.runtime.consistentRead(positionOf(query.minPosition));
-    const answer = await this.runtime.reads.entitlements(serial, {
-      at: query.at,
-      knownAt: query.knownAt,
-      now: this.runtime.clock.now(),
-      explain: query.explain === 'true',
-    });
-    if (!answer) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+  async entitlements(@Param('serial', SerialParam) serial: string, @Query() query: EntitlementsQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    await consistent(this.reads, query.minPosition);
+    const json = await this.reads.entitlements(serial, { at: query.at, knownAt: query.knownAt, now: this.ops.now(), explain: query.explain === 'true' });
+    if (json === null) throw unknownDevice(serial);
     reply.type('application/json; charset=utf-8');
-    return answer.json;
+    return json;
   }
 
   @Get('history')
@@ -139,10 +87,10 @@ export class DevicesController {
   @ApiOperation({ summary: 'Every event that touched the unit or its chain, inherited ones too, in global order.' })
   @ApiReadResponse(History, { notFound: 'DeviceNotFound', description: 'The unit\'s events, `{ events }`.' })
   async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
-    await this.runtime.consistentRead(positionOf(query.minPosition));
-    const events = await this.runtime.reads.history(serial, query.knownAt);
-    if (!events) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
-    return { serial, checkpoint: this.runtime.reads.checkpoint().toString(), events };
+    await consistent(this.reads, query.minPosition);
+    const events = await this.reads.history(serial, query.knownAt);
+    if (!events) throw unknownDevice(serial);
+    return { serial, checkpoint: this.reads.checkpoint().toString(), events };
   }
 
   @Get('timeline')
@@ -150,10 +98,10 @@ export class DevicesController {
   @ApiOperation({ summary: 'The entitlement view after each event, as the ledger knew it when the event was recorded (disputes).' })
   @ApiReadResponse(Timeline, { notFound: 'DeviceNotFound', description: 'The view after each event, `{ entries }`.' })
   async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
-    await this.runtime.consistentRead(positionOf(query.minPosition));
-    const knownAt = query.knownAt ?? this.runtime.clock.now().toISOString();
-    const entries = await this.runtime.reads.timeline(serial, knownAt);
-    if (!entries) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
-    return { serial, knownAt, checkpoint: this.runtime.reads.checkpoint().toString(), entries };
+    await consistent(this.reads, query.minPosition);
+    const knownAt = query.knownAt ?? this.ops.now().toISOString();
+    const entries = await this.reads.timeline(serial, knownAt);
+    if (!entries) throw unknownDevice(serial);
+    return { serial, knownAt, checkpoint: this.reads.checkpoint().toString(), entries };
   }
 }

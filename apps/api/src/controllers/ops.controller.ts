@@ -1,11 +1,11 @@
-/** Liveness/readiness with projection lag, and Prometheus metrics. Public, as probes expect. */
+/** Liveness and readiness with projection lag, and Prometheus metrics. Public, as probes expect. */
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Runtime } from '@careledger/runtime';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.guard';
 import { MetricsService } from '../http/metrics.service';
-import { Health } from '../http/openapi';
+import { Health, Liveness } from '../http/openapi';
+import { Operations } from '../ports/ports';
 
 @ApiTags('operations')
 @Controller()
@@ -13,29 +13,43 @@ export class OpsController {
   private readonly started = Date.now();
 
   constructor(
-    @Inject(Runtime) private readonly runtime: Runtime,
+    @Inject(Operations) private readonly ops: Operations,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   @Get('health')
   @Public()
-  @ApiOperation({ summary: 'Liveness and readiness: store reachable, projection caught up (lag).' })
-  @ApiOkResponse({ type: Health, description: 'Ready: the store answers and the read models know how far behind they are.' })
-  @ApiServiceUnavailableResponse({ type: Health, description: 'Not ready (status unavailable): the store is unreachable.' })
+  @ApiOperation({ summary: 'Liveness and readiness in one: store reachable, read models caught up and within the lag limit.' })
+  @ApiOkResponse({ type: Health, description: 'Ready.' })
+  @ApiServiceUnavailableResponse({ type: Health, description: 'Not ready: `reasons` says why.' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
-    const reachable = await this.runtime.store.ping().catch(() => false);
-    const head = reachable ? await this.runtime.store.headPosition().catch(() => null) : null;
-    const checkpoint = this.runtime.runner.checkpoint;
-    const behind = head === null ? null : head > checkpoint ? (head - checkpoint).toString() : '0';
-    const ready = reachable && behind !== null;
-    reply.status(ready ? 200 : 503);
+    const h = await this.ops.health();
+    reply.status(h.ready ? 200 : 503);
     return {
-      status: ready ? 'ok' : 'unavailable',
+      status: h.ready ? 'ok' : 'unavailable',
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
-      store: { kind: this.runtime.store.kind, reachable, head: head?.toString() ?? null },
-      projection: { checkpoint: checkpoint.toString(), behind, lagMs: this.runtime.runner.lagMs },
-      catalogue: this.runtime.catalogue.version,
+      reasons: h.reasons,
+      store: h.store,
+      projection: h.projection,
+      catalogue: h.catalogue,
     };
+  }
+
+  @Get('health/live')
+  @Public()
+  @ApiOperation({ summary: 'The process is up (200), whatever the store does.' })
+  @ApiOkResponse({ type: Liveness, description: 'Alive.' })
+  live() {
+    return { status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000) };
+  }
+
+  @Get('health/ready')
+  @Public()
+  @ApiOperation({ summary: '200 when the store is reachable and the read models are within the lag limit, else 503 with the reasons.' })
+  @ApiOkResponse({ type: Health, description: 'Ready.' })
+  @ApiServiceUnavailableResponse({ type: Health, description: 'Not ready: `reasons` says why.' })
+  ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.health(reply);
   }
 
   @Get('metrics')
@@ -46,10 +60,9 @@ export class OpsController {
     content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
   })
   async prometheus(@Res({ passthrough: true }) reply: FastifyReply) {
-    this.metrics.projectionCheckpoint.set(Number(this.runtime.runner.checkpoint));
-    this.metrics.projectionLag.set(this.runtime.runner.lagMs / 1000);
-    const behind = this.runtime.acknowledged - this.runtime.runner.checkpoint;
-    this.metrics.projectionBehind.set(behind > 0n ? Number(behind) : 0);
+    const h = await this.ops.health();
+    this.metrics.projectionCheckpoint.set(Number(h.projection.checkpoint));
+    this.metrics.projectionLag.set(h.projection.lagMs / 1000);
     reply.type(this.metrics.registry.contentType);
     return this.metrics.registry.metrics();
   }

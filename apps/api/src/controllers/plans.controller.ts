@@ -1,18 +1,18 @@
 /** Plans (role sales): purchase, binding of card plans, renewal, Care Refresh+. */
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
 import { planIdForOrder } from '@careledger/ledger';
-import { Runtime } from '@careledger/runtime';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentPrincipal, Roles } from '../auth/auth.guard';
-import type { Principal } from '../auth/tokens';
+import type { FastifyReply } from 'fastify';
+import { Roles } from '../auth/auth.guard';
 import { BindingDto, CarePlusDto, PurchaseDto, RenewalDto } from '../dto/commands.dto';
 import { ConsistencyQuery } from '../dto/queries.dto';
-import { CommandsService } from '../http/commands.service';
+import { CommandRunner, type RouteContext } from '../http/command-runner';
 import { ApiCommandResponse, ApiReadResponse, PlanAnswer, PlanView } from '../http/openapi';
 import { notFound } from '../http/problem';
-import { IdParam, positionOf } from './params';
+import { consistent, Http } from '../http/route';
+import { LedgerQueries, Operations } from '../ports/ports';
+import { IdParam } from './params';
 
 const money = (m?: { amount: string | number; currency: string }) => (m ? { amount: String(m.amount), currency: m.currency } : null);
 
@@ -21,8 +21,9 @@ const money = (m?: { amount: string | number; currency: string }) => (m ? { amou
 @Controller('v1/plans')
 export class PlansController {
   constructor(
-    @Inject(CommandsService) private readonly commands: CommandsService,
-    @Inject(Runtime) private readonly runtime: Runtime,
+    @Inject(CommandRunner) private readonly commands: CommandRunner,
+    @Inject(LedgerQueries) private readonly reads: LedgerQueries,
+    @Inject(Operations) private readonly ops: Operations,
   ) {}
 
   @Post()
@@ -30,29 +31,19 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Buy a 1- or 2-year plan (bundle, online by serial, or card bound later). An orderId seen before returns the first answer.' })
   @ApiCommandResponse(PlanAnswer, { conflicts: ['PlanAlreadyExists'] })
-  purchase(
-    @Body() dto: PurchaseDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    const planId = dto.planId ?? planIdForOrder(dto.orderId);
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      businessKey: `order:${dto.orderId}`,
-      command: {
-        type: 'PurchasePlan',
-        planId,
-        term: dto.term,
-        model: dto.model,
-        region: dto.region as Region,
-        channel: dto.channel,
-        purchasedAt: dto.purchasedAt,
-        orderId: dto.orderId,
-        serial: dto.serial ?? null,
-        deliveredAt: dto.deliveredAt ?? null,
-        price: money(dto.price),
-      },
+  purchase(@Body() dto: PurchaseDto, @Http() http: RouteContext) {
+    return this.commands.run(http, {
+      type: 'PurchasePlan',
+      planId: dto.planId ?? planIdForOrder(dto.orderId),
+      term: dto.term,
+      model: dto.model,
+      region: dto.region as Region,
+      channel: dto.channel,
+      purchasedAt: dto.purchasedAt,
+      orderId: dto.orderId,
+      serial: dto.serial ?? null,
+      deliveredAt: dto.deliveredAt ?? null,
+      price: money(dto.price),
     });
   }
 
@@ -61,17 +52,8 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Bind a card plan to a unit (RULES P4 is measured at the binding).' })
   @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true, conflicts: ['PlanAlreadyBound'] })
-  bind(
-    @Param('planId', IdParam) planId: string,
-    @Body() dto: BindingDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      command: { type: 'BindPlan', planId, serial: dto.serial, boundAt: dto.boundAt },
-    });
+  bind(@Param('planId', IdParam) planId: string, @Body() dto: BindingDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'BindPlan', planId, serial: dto.serial, boundAt: dto.boundAt });
   }
 
   @Post(':planId/renewals')
@@ -79,18 +61,8 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Renew with a 1-Year plan (RULES N1, N2, P2).' })
   @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true })
-  renew(
-    @Param('planId', IdParam) planId: string,
-    @Body() dto: RenewalDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      businessKey: `order:${dto.orderId}`,
-      command: { type: 'RenewPlan', planId, purchasedAt: dto.purchasedAt, orderId: dto.orderId, term: dto.term ?? '1y', price: money(dto.price) },
-    });
+  renew(@Param('planId', IdParam) planId: string, @Body() dto: RenewalDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'RenewPlan', planId, purchasedAt: dto.purchasedAt, orderId: dto.orderId, term: dto.term ?? '1y', price: money(dto.price) });
   }
 
   @Post(':planId/care-plus')
@@ -98,18 +70,8 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Buy Care Refresh+ for a 1-Year plan (RULES N3).' })
   @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true })
-  carePlus(
-    @Param('planId', IdParam) planId: string,
-    @Body() dto: CarePlusDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    return this.commands.run({
-      request, reply, principal, body: request.body,
-      businessKey: `order:${dto.orderId}`,
-      command: { type: 'PurchaseCarePlus', planId, purchasedAt: dto.purchasedAt, orderId: dto.orderId, price: money(dto.price) },
-    });
+  carePlus(@Param('planId', IdParam) planId: string, @Body() dto: CarePlusDto, @Http() http: RouteContext) {
+    return this.commands.run(http, { type: 'PurchaseCarePlus', planId, purchasedAt: dto.purchasedAt, orderId: dto.orderId, price: money(dto.price) });
   }
 
   @Get(':planId')
@@ -117,10 +79,10 @@ export class PlansController {
   @ApiOperation({ summary: 'The plan, its chain, current unit and revision (send it back in If-Match).' })
   @ApiReadResponse(PlanView, { notFound: 'PlanNotFound', etag: true, description: 'The plan as of now.' })
   async get(@Param('planId', IdParam) planId: string, @Query() query: ConsistencyQuery, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.runtime.consistentRead(positionOf(query.minPosition));
-    const plan = this.runtime.reads.plan(planId, this.runtime.clock.now());
+    await consistent(this.reads, query.minPosition);
+    const plan = this.reads.plan(planId, this.ops.now());
     if (!plan) throw notFound('PlanNotFound', `No plan ${planId}.`);
     reply.header('ETag', `"${plan.revision}"`);
-    return { ...plan, checkpoint: this.runtime.reads.checkpoint().toString() };
+    return { ...plan, checkpoint: this.reads.checkpoint().toString() };
   }
 }

@@ -58,7 +58,7 @@ export class AuditEventsQuery extends PageQuery {
 }
 
 export class AuditDecisionsQuery extends AuditEventsQuery {
-  @IsOptional() @Matches(/^[A-Za-z]{1,60}$/, { message: 'code must be a refusal code' })
+  @IsOptional() @Matches(/^[A-Za-z][A-Za-z0-9]{0,59}$/, { message: 'code must be a refusal code' })
   code?: string;
 
   @IsOptional() @IsIn(['accepted', 'refused'])
@@ -76,4 +76,19 @@ export class DashboardQuery extends ConsistencyQuery {
 export class CenterClaimsQuery extends PageQuery {
   @IsOptional() @IsIn(['open', 'approved', 'awaitingPayment', 'paid', 'fulfilled', 'denied', 'cancelled'])
   status?: string;
+}
+
+export class VerifyQuery {
+  /** true: walk the whole chain from the start, not only what was added since the last verification. */
+  @IsOptional() @IsIn(['true', 'false'])
+  full?: 'true' | 'false';
+}
+
+export class CheckpointsQuery {
+  /** Checkpoints after this position (exclusive). */
+  @IsOptional() @Matches(POSITION, { message: 'after must be a global position (digits)' })
+  after?: string;
+
+  @IsOptional() @Matches(/^(?:[1-9]\d{0,2}|1000)$/, { message: 'limit must be an integer from 1 to 1000' })
+  limit?: string;
 }

@@ -31,17 +31,12 @@ export class MetricsService {
   });
   readonly projectionLag = new Gauge({
     name: 'careledger_projection_lag_seconds',
-    help: 'Seconds between an event being recorded and the read models applying it (last batch).',
+    help: 'How far behind the log the read models are: 0 when caught up, else the age of the oldest event not applied yet.',
     registers: [this.registry],
   });
   readonly projectionCheckpoint = new Gauge({
     name: 'careledger_projection_checkpoint',
     help: 'Global position the read models reflect.',
-    registers: [this.registry],
-  });
-  readonly projectionBehind = new Gauge({
-    name: 'careledger_projection_behind_events',
-    help: 'Positions between the last acknowledged append on this node and the read models.',
     registers: [this.registry],
   });
 

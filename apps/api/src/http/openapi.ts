@@ -520,18 +520,79 @@ export class DecisionsPage {
   nextCursor: string | null;
 }
 
+export class VerifiedCheckpoint {
+  @ApiProperty({ description: POSITION })
+  position: string;
+
+  @ApiProperty({ description: 'The chain hash the checkpoint signed.' })
+  hash: string;
+
+  @ApiProperty({ description: 'The key that signed it.' })
+  keyId: string;
+
+  @ApiProperty({ description: 'The log still holds this hash at this position.' })
+  holds: boolean;
+}
+
 export class VerifyReport {
-  @ApiProperty({ description: 'Events read.', type: 'integer' })
+  @ApiProperty({ description: 'Events checked by this walk.', type: 'integer' })
   events: number;
 
-  @ApiProperty({ description: 'Every event hash-chained to the one before.' })
+  @ApiProperty({ description: 'Every event checked is hash-chained to the one before.' })
   ok: boolean;
 
   @ApiProperty({ description: 'The first event whose chain is broken; null when ok.', nullable: true, type: String })
   firstBrokenPosition: string | null;
 
-  @ApiProperty({ enum: ['sqlite', 'eventstoredb'] })
+  @ApiProperty({ description: `Where this walk started (0: the start of the log; else the point verified before). ${POSITION}` })
+  verifiedFrom: string;
+
+  @ApiProperty({ description: `The last event found sound. ${POSITION}` })
+  verifiedUpTo: string;
+
+  @ApiProperty({ description: 'The latest signed checkpoint within the verified log, and whether the log holds it; null when none.', type: () => VerifiedCheckpoint, nullable: true })
+  checkpoint: VerifiedCheckpoint | null;
+
+  @ApiProperty({ enum: ['sqlite', 'postgres', 'eventstoredb'] })
   store: string;
+}
+
+export class SignedCheckpointView {
+  @ApiProperty({ description: POSITION })
+  position: string;
+
+  @ApiProperty({ description: 'The chain hash of the event at that position (sha256, hex).' })
+  hash: string;
+
+  @ApiProperty({ description: 'When the node signed it.', format: 'date-time' })
+  recordedAt: string;
+
+  @ApiProperty({ description: 'The signing key (GET /v1/audit/public-key).' })
+  keyId: string;
+
+  @ApiProperty({ description: 'Ed25519, base64, over the UTF-8 bytes of "careledger-checkpoint:v1\\n<position>\\n<hash>".' })
+  signature: string;
+}
+
+export class CheckpointsPage {
+  @ApiProperty({ type: () => SignedCheckpointView, isArray: true })
+  items: SignedCheckpointView[];
+
+  @ApiProperty({ description: 'Pass as `after` for the next page; null on the last page.', nullable: true, type: String })
+  next: string | null;
+}
+
+export class PublicKeyEntry {
+  @ApiProperty()
+  keyId: string;
+
+  @ApiProperty({ description: 'PEM (SPKI) Ed25519 public key.' })
+  publicKey: string;
+}
+
+export class PublicKeyAnswer extends PublicKeyEntry {
+  @ApiProperty({ description: 'Every key that signed checkpoints of this log (one per node, unless the nodes share a key).', type: () => PublicKeyEntry, isArray: true })
+  keys: PublicKeyEntry[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -792,7 +853,7 @@ export class Dashboard {
 // operations
 
 export class HealthStore {
-  @ApiProperty({ enum: ['sqlite', 'eventstoredb'] })
+  @ApiProperty({ enum: ['sqlite', 'postgres', 'eventstoredb'] })
   kind: string;
 
   @ApiProperty()
@@ -803,14 +864,28 @@ export class HealthStore {
 }
 
 export class HealthProjection {
+  @ApiProperty({ description: 'idle, catching-up, live, retrying (the log was lost; reconnecting), diverged (the log does not hold the checkpoint), stopped.', enum: ['idle', 'catching-up', 'live', 'retrying', 'diverged', 'stopped'] })
+  state: string;
+
   @ApiProperty({ description: POSITION })
   checkpoint: string;
 
-  @ApiProperty({ description: 'Events the read models are behind the store; null when unknown.', nullable: true, type: String })
-  behind: string | null;
+  @ApiProperty({ description: 'Whether the store holds events the read models have not applied yet; null when the store is unreachable.', nullable: true, type: Boolean })
+  behind: boolean | null;
+
+  @ApiProperty({ description: 'How far behind: 0 when caught up, else the age of the oldest event not applied yet.', type: 'integer' })
+  lagMs: number;
+
+  @ApiProperty({ description: 'The last failure of the runner, if any.', nullable: true, type: String })
+  lastError: string | null;
+}
+
+export class Liveness {
+  @ApiProperty({ enum: ['ok'] })
+  status: string;
 
   @ApiProperty({ type: 'integer' })
-  lagMs: number;
+  uptimeSeconds: number;
 }
 
 export class Health {
@@ -819,6 +894,9 @@ export class Health {
 
   @ApiProperty({ type: 'integer' })
   uptimeSeconds: number;
+
+  @ApiProperty({ description: 'Why the node is not ready (empty when it is).', type: String, isArray: true })
+  reasons: string[];
 
   @ApiProperty({ type: () => HealthStore })
   store: HealthStore;

@@ -1,13 +1,16 @@
 /**
  * Errors as RFC 9457 problem details (application/problem+json): { type, title, status, detail,
  * code } plus `errors` for malformed input (400) and `rule` for business refusals (422).
- * Nothing a client sends ends as a 500.
+ * One mapping from every error kind (the domain's, the ledger's, the store's, the framework's) to
+ * its problem; one filter that sends it and logs a 5xx with the request id. Nothing a client sends
+ * ends as a 500.
  */
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import { InvalidCommand, NotFound, Refusal, StateConflict } from '@careledger/domain';
 import { ConcurrencyConflict, DuplicateEventIdConflict, StoreUnavailable } from '@careledger/event-store';
-import { StaleRevision } from '@careledger/ledger';
-import type { FastifyReply } from 'fastify';
+import { IdempotencyKeyReused, ReplayedRefusal, StaleRevision } from '@careledger/ledger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppLogger } from './logger';
 
 export interface Problem {
   type: string;
@@ -30,9 +33,11 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -43,9 +48,12 @@ export function problem(status: number, code: string, detail: string, extra: Par
   return { type: `${PROBLEM_BASE}${code}`, title: TITLES[status] ?? 'Error', status, detail, code, ...extra };
 }
 
-/** Thrown by the API for its own 4xx answers. */
+/** The API's own error: a problem to answer with (and, for 503, when to retry). */
 export class ProblemException extends Error {
-  constructor(readonly problem: Problem) {
+  constructor(
+    readonly problem: Problem,
+    readonly retryAfterSeconds: number | null = null,
+  ) {
     super(problem.detail);
   }
 }
@@ -56,24 +64,30 @@ export const unauthorized = (detail = 'A valid Bearer token is required.') => ne
 export const forbidden = (detail: string) => new ProblemException(problem(403, 'Forbidden', detail));
 export const notFound = (code: string, detail: string) => new ProblemException(problem(404, code, detail));
 export const conflict = (code: string, detail: string) => new ProblemException(problem(409, code, detail));
+/** API.md v1.1: a read whose minPosition (or the node's own acknowledged writes) the read models do not reach in time. */
+export const notCaughtUp = (detail = 'The read models have not reached the position this read needs yet; retry shortly.') =>
+  new ProblemException(problem(503, 'NotCaughtUp', detail), 1);
 
 /** Maps anything thrown while handling a request to a problem. */
-export function toProblem(error: unknown): Problem {
-  if (error instanceof ProblemException) return error.problem;
-  if (error instanceof Refusal) return problem(422, error.code, error.message, { rule: error.rule });
-  if (error instanceof InvalidCommand) return problem(400, 'ValidationFailed', error.message, { errors: error.errors });
-  if (error instanceof StateConflict) return problem(409, error.code, error.message);
-  if (error instanceof NotFound) return problem(404, error.code, error.message);
-  if (error instanceof StaleRevision) return problem(412, 'ConcurrencyConflict', `${error.message} Read the resource again and retry with its current revision.`);
-  if (error instanceof ConcurrencyConflict) return problem(409, 'ConcurrencyConflict', 'The resource kept changing while the command was decided; retry.');
-  if (error instanceof DuplicateEventIdConflict) return problem(409, 'IdempotencyKeyReused', 'These event ids belong to another command.');
-  if (error instanceof StoreUnavailable) return problem(503, 'StoreUnavailable', 'The event store is unreachable; retry later.');
-  if (error instanceof HttpException) return fromStatus(error.getStatus(), error.message);
-  const fastify = error as { statusCode?: number; message?: string };
+export function toProblem(error: unknown): { problem: Problem; retryAfter: number | null } {
+  const plain = (p: Problem) => ({ problem: p, retryAfter: null });
+  if (error instanceof ProblemException) return { problem: error.problem, retryAfter: error.retryAfterSeconds };
+  if (error instanceof Refusal) return plain(problem(422, error.code, error.message, { rule: error.rule }));
+  if (error instanceof ReplayedRefusal) return plain(problem(422, error.code, error.message, error.rule ? { rule: error.rule } : {}));
+  if (error instanceof InvalidCommand) return plain(problem(400, 'ValidationFailed', error.message, { errors: error.errors }));
+  if (error instanceof StateConflict) return plain(problem(409, error.code, error.message));
+  if (error instanceof NotFound) return plain(problem(404, error.code, error.message));
+  if (error instanceof IdempotencyKeyReused) return plain(problem(409, 'IdempotencyKeyReused', error.message));
+  if (error instanceof StaleRevision) return plain(problem(412, 'ConcurrencyConflict', `${error.message} Read the resource again and retry with its current revision.`));
+  if (error instanceof ConcurrencyConflict) return plain(problem(409, 'ConcurrencyConflict', 'The resource kept changing while the command was decided; retry.'));
+  if (error instanceof DuplicateEventIdConflict) return plain(problem(409, 'IdempotencyKeyReused', 'These event ids belong to another command.'));
+  if (error instanceof StoreUnavailable) return { problem: problem(503, 'StoreUnavailable', 'The event store is unreachable; retry later.'), retryAfter: 2 };
+  if (error instanceof HttpException) return plain(fromStatus(error.getStatus(), error.message));
+  const fastify = error as { statusCode?: number; message?: string; code?: string };
   if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
-    return fromStatus(fastify.statusCode, fastify.message ?? '');
+    return plain(fromStatus(fastify.statusCode, fastify.message ?? ''));
   }
-  return problem(500, 'InternalError', 'Something went wrong on our side; it has been logged.');
+  return plain(problem(500, 'InternalError', 'Something went wrong on our side; it has been logged.'));
 }
 
 /** Client errors raised by the HTTP layer itself (routing, body parsing, limits). */
@@ -94,19 +108,22 @@ function fromStatus(status: number, message: string): Problem {
   }
 }
 
-export function sendProblem(reply: FastifyReply, p: Problem): void {
+export function sendProblem(reply: FastifyReply, p: Problem, retryAfter: number | null = null): void {
   if (p.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="careledger"');
+  if (retryAfter !== null) reply.header('Retry-After', String(retryAfter));
   reply.status(p.status).header('Content-Type', 'application/problem+json; charset=utf-8').send(JSON.stringify(p));
 }
 
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('http');
+  constructor(@Inject(AppLogger) private readonly logger: AppLogger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const p = toProblem(exception);
-    if (p.status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
-    sendProblem(reply, p);
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const { problem: p, retryAfter } = toProblem(exception);
+    if (p.status >= 500) this.logger.pino.error({ reqId: request?.id, err: exception, status: p.status, code: p.code }, 'request failed');
+    sendProblem(reply, p, retryAfter);
   }
 }

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { REGIONS } from '@careledger/domain';
 import { rebuild } from '@careledger/projections';
+import { stableId } from '@careledger/ledger';
 import { Runtime } from '@careledger/runtime';
 import type { CliContext } from '../main';
 import { iso, life, LifeEnv, LifeKind, StepResult } from './life';
@@ -194,7 +195,7 @@ async function registerCenters(rt: Runtime, seed: number): Promise<Record<string
       centers[region].push(centerId);
       await rt.ledger.execute(
         { type: 'RegisterServiceCenter', centerId, name: `Service center ${region} ${k}`, region, at: iso(Date.UTC(2021, 0, 1)) },
-        { actor: 'admin', correlationId: `seed-${seed}-centers`, idSeed: `seed:${seed}:center:${centerId}` },
+        { actor: 'admin', correlationId: `seed-${seed}-centers`, decisionId: stableId(`seed:${seed}:center:${centerId}`) },
       );
     }
   }
@@ -251,9 +252,9 @@ async function runLives(
       const { command, actor } = r.value;
       let result: StepResult;
       try {
-        const outcome = await rt.ledger.execute(command, { actor, correlationId: `seed-${o.seed}-${index}`, idSeed: `seed:${o.seed}:${index}:${step}` });
+        const outcome = await rt.ledger.execute(command, { actor, correlationId: `seed-${o.seed}-${index}`, decisionId: stableId(`seed:${o.seed}:${index}:${step}`) });
         part.commands++;
-        result = { ok: true, answer: outcome.decision.answer, eventIds: outcome.eventIds, streamId: outcome.streamId };
+        result = { ok: true, answer: outcome.answer, eventIds: outcome.eventIds, streamId: outcome.streamId };
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (typeof code !== 'string' || !['Refusal', 'StateConflict', 'NotFound', 'InvalidCommand'].includes((error as Error).name)) throw error;

@@ -8,7 +8,7 @@ import { defaultCatalogue } from '@careledger/domain';
 import { openSqliteEventStore } from '@careledger/event-store';
 import { Projector } from '../projector';
 import { ProjectionRunner } from '../runner';
-import { createSchema, LIVE } from '../schema';
+import { createSchema, LIVE } from '../read-store';
 
 async function main(): Promise<void> {
   const [path, readPath, batch, killAfter] = process.argv.slice(2);

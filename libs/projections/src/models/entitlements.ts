@@ -1,0 +1,161 @@
+/**
+ * The entitlement view of each unit, now, cached until the next date it names (a window bound, the
+ * renewal deadline); dated and as-of views come from the domain fold over the unit's facts. The
+ * cache is kept in columns: the view without its request-specific fields, and its explanation.
+ */
+import type Database from 'better-sqlite3';
+import {
+  Catalogue, EntitlementView, foldEntitlements, gatherUnit, instantInZone, instantMs, RecordedEvent, startOfDay, timeline, toFacts,
+  World, zoneOf,
+} from '@careledger/domain';
+import type { ReadModelSchema, StreamSource } from './model';
+import { HistoryEntry, toHistoryEntry } from './log';
+
+export const entitlementsSchema: ReadModelSchema = {
+  name: 'entitlements',
+  tables: ['entitlements'],
+  schema: (p) => `
+    CREATE TABLE IF NOT EXISTS ${p}entitlements (
+      serial TEXT PRIMARY KEY,
+      zone TEXT NOT NULL,
+      view TEXT NOT NULL,
+      explanation TEXT NOT NULL,
+      source_position INTEGER NOT NULL,
+      valid_until_ms INTEGER NOT NULL
+    );`,
+  queryIndexes: () => '',
+};
+
+/** Drops the cached views that applying events made stale. */
+export class EntitlementsProjection {
+  private readonly drop: Database.Statement<[string]>;
+
+  constructor(db: Database.Database, p: string) {
+    this.drop = db.prepare(`DELETE FROM ${p}entitlements WHERE serial = ?`);
+  }
+
+  invalidate(serials: Iterable<string>): void {
+    for (const serial of serials) this.drop.run(serial);
+  }
+}
+
+interface CachedRow {
+  zone: string;
+  view: string;
+  explanation: string;
+  valid_until_ms: number;
+}
+
+export interface EntitlementQuery {
+  at?: string;
+  knownAt?: string;
+  now: Date;
+  explain?: boolean;
+}
+
+/** A re-check at least this often, whatever the view names (catalogue or clock changes). */
+const SAFETY_MS = 6 * 3_600_000;
+
+export class EntitlementQueries {
+  private readonly cached: Database.Statement<[string], CachedRow>;
+  private readonly store: Database.Statement<[string, string, string, string, number, number]>;
+
+  constructor(
+    db: Database.Database,
+    private readonly catalogue: Catalogue,
+    p: string,
+    private readonly read: StreamSource,
+  ) {
+    this.cached = db.prepare(`SELECT zone, view, explanation, valid_until_ms FROM ${p}entitlements WHERE serial = ?`);
+    this.store = db.prepare(`INSERT INTO ${p}entitlements (serial, zone, view, explanation, source_position, valid_until_ms) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(serial) DO UPDATE SET zone = excluded.zone, view = excluded.view, explanation = excluded.explanation,
+      source_position = excluded.source_position, valid_until_ms = excluded.valid_until_ms`);
+  }
+
+  /** Every event of the unit, its chain and the chain's units (what its views fold). */
+  async unitEvents(serial: string): Promise<RecordedEvent[]> {
+    return (await gatherUnit(this.catalogue, serial, this.read)).events;
+  }
+
+  /**
+   * The unit's entitlements as JSON text, or null when the ledger has no record of it. Without
+   * `at`/`knownAt` the answer comes from the cache while it is valid; with them, from the fold.
+   */
+  async entitlements(serial: string, q: EntitlementQuery, checkpoint: bigint): Promise<string | null> {
+    const nowMs = q.now.getTime();
+    const header = (at: string, knownAt: string) => `{"at":${JSON.stringify(at)},"knownAt":${JSON.stringify(knownAt)},"checkpoint":"${checkpoint}",`;
+    const compose = (row: { view: string; explanation: string }, at: string, knownAt: string) =>
+      header(at, knownAt) + row.view.slice(1, -1) + (q.explain ? `,"explanation":${row.explanation}}` : '}');
+    if (!q.at && !q.knownAt) {
+      const hit = this.cached.get(serial);
+      if (hit && nowMs < hit.valid_until_ms) return compose(hit, instantInZone(nowMs, hit.zone), q.now.toISOString());
+    }
+    const events = await this.unitEvents(serial);
+    if (events.length === 0) return null;
+    const view = foldEntitlements(this.catalogue, events, { serial, at: q.at, knownAt: q.knownAt, now: q.now.toISOString() });
+    const { at, knownAt, explanation, ...rest } = view;
+    const row = { view: JSON.stringify(rest), explanation: JSON.stringify(explanation) };
+    if (!q.at && !q.knownAt) {
+      const zone = zoneOf(new World(this.catalogue, toFacts(events).facts), serial);
+      this.store.run(serial, zone, row.view, row.explanation, Number(checkpoint), validUntil(view, events, nowMs, this.catalogue));
+    }
+    return compose(row, at, knownAt);
+  }
+
+  /** The view itself (the fold), for callers that need the object (statements). */
+  async view(serial: string, q: { at?: string; knownAt?: string; now: Date }): Promise<{ view: EntitlementView; events: RecordedEvent[] } | null> {
+    const events = await this.unitEvents(serial);
+    if (events.length === 0) return null;
+    return { view: foldEntitlements(this.catalogue, events, { serial, at: q.at, knownAt: q.knownAt, now: q.now.toISOString() }), events };
+  }
+
+  /** Every event of the unit and its chain in global order, or null when the ledger has none. */
+  async history(serial: string, knownAt?: string): Promise<HistoryEntry[] | null> {
+    const limit = knownAt ? instantMs(knownAt) : Number.POSITIVE_INFINITY;
+    const events = await this.unitEvents(serial);
+    if (events.length === 0) return null;
+    return events
+      .filter((e) => Date.parse(e.metadata.recordedAt) <= limit)
+      .sort((a, b) => (a.position < b.position ? -1 : 1))
+      .map(toHistoryEntry);
+  }
+
+  /** The view after each event, as the ledger knew it when the event was recorded. */
+  async timeline(serial: string, knownAt: string): Promise<ReturnType<typeof timeline> | null> {
+    const events = await this.unitEvents(serial);
+    if (events.length === 0) return null;
+    return timeline(this.catalogue, events, serial, knownAt);
+  }
+}
+
+/** The next instant at which the current view may change: the earliest date it names after now. */
+function validUntil(view: EntitlementView, events: RecordedEvent[], nowMs: number, catalogue: Catalogue): number {
+  const zone = view.region ? catalogue.zone(view.region) : 'UTC';
+  const dates = new Set<string>();
+  const addWindow = (w: { from: string; until: string } | null) => {
+    if (w) {
+      dates.add(w.from);
+      dates.add(w.until);
+    }
+  };
+  for (const t of view.chain) addWindow(t);
+  addWindow(view.replacement.window);
+  addWindow(view.warranty.official);
+  if (view.warranty.coveredUntil) dates.add(view.warranty.coveredUntil);
+  for (const x of view.warranty.extensions) addWindow(x);
+  addWindow(view.safeUseReward.window);
+  let next = nowMs + SAFETY_MS;
+  for (const d of dates) {
+    const ms = startOfDay(d, zone);
+    if (ms > nowMs && ms < next) next = ms;
+  }
+  if (view.renewal.deadline) {
+    const ms = Date.parse(view.renewal.deadline);
+    if (ms > nowMs && ms < next) next = ms;
+  }
+  for (const e of events) {
+    const ms = Date.parse(e.metadata.occurredAt);
+    if (Number.isFinite(ms) && ms > nowMs && ms < next) next = ms;
+  }
+  return next;
+}
