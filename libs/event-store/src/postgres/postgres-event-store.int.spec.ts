@@ -333,6 +333,35 @@ if (!url) {
         expect((await store.verifyIntegrity()).ok).toBe(true);
       });
 
+      it('a writer that bypasses the append lock is stopped by the unique indexes and reported with the port errors', async () => {
+        const schema = freshSchema();
+        const store = await open(schema);
+        // Appends of type 'Slow' wait 300 ms before their rows reach the unique indexes; meanwhile a
+        // rogue connection (no lock) writes the same stream revision, or the same event id.
+        await admin.query(`
+          CREATE FUNCTION ${q(schema)}.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
+          CREATE TRIGGER slow BEFORE INSERT ON ${q(schema)}.events FOR EACH ROW WHEN (NEW.type = 'Slow') EXECUTE FUNCTION ${q(schema)}.slow();
+        `);
+        const rogue = (position: number, eventId: string, streamId: string) =>
+          admin.query(
+            `INSERT INTO ${q(schema)}.events (position, event_id, stream_id, revision, type, data, metadata, recorded_at, hash)
+             VALUES ($1, $2, $3, 0, 'Rogue', '{}', '{}', '2026-01-01T00:00:00.000Z', 'unchained')`,
+            [position, eventId, streamId],
+          );
+
+        const sameRevision = store.appendToStream('plan-r', [newEvent('Slow', {})], { expectedRevision: 'no_stream' });
+        await delay(100);
+        await rogue(1000, randomUUID(), 'plan-r');
+        await expect(sameRevision).rejects.toMatchObject({ code: 'ConcurrencyConflict', streamId: 'plan-r', expected: 'no_stream', actual: 0 });
+
+        const event = newEvent('Slow', {});
+        const sameId = store.appendToStream('plan-s', [event]);
+        await delay(100);
+        await rogue(5000, event.eventId, 'elsewhere');
+        await expect(sameId).rejects.toMatchObject({ code: 'DuplicateEventId', streamId: 'plan-s', eventIds: [event.eventId] });
+        expect(await store.readStream('plan-s')).toEqual([]);
+      });
+
       it('refuses input PostgreSQL cannot store before queueing it', async () => {
         const store = await open(freshSchema());
         await expect(store.appendToStream('plan\u0000x', [newEvent('A', {})])).rejects.toBeInstanceOf(TypeError);
