@@ -486,10 +486,12 @@ if (!url) {
 
         const again = store.subscribeToAll({ after: delivered[delivered.length - 1].position });
         const resumed: StoredEvent[] = [];
-        for await (const event of again) {
-          resumed.push(event);
-          if (resumed.length === 5) break;
-        }
+        await within(5000, (async () => {
+          for await (const event of again) {
+            resumed.push(event);
+            if (resumed.length === 5) break;
+          }
+        })(), 'the resubscription');
         expect(resumed.map((e) => e.position)).toEqual(later.map((r) => r.position).sort((a, b) => (a < b ? -1 : 1)));
         expect(await store.readAll()).toHaveLength(7);
 

@@ -48,6 +48,9 @@ export class FaultProxy {
 
   private pipe(client: Socket, target: { host: string; port: number }): void {
     const upstream = new Socket();
+    // As node-postgres does on its own socket: no Nagle delay on small protocol messages.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     this.sockets.add(client);
     this.sockets.add(upstream);
     const forget = () => {
