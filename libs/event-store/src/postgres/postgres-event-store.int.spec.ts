@@ -371,6 +371,14 @@ if (!url) {
       });
     });
 
+    it('reads with a negative maxCount as unbounded, as SQLite does', async () => {
+      const store = await open(freshSchema());
+      await store.appendToStream('s', [newEvent('A', {}), newEvent('B', {})]);
+      expect(await store.readStream('s', { maxCount: -1 })).toHaveLength(2);
+      expect(await store.readAll({ maxCount: -1 })).toHaveLength(2);
+      await expect(store.readAll({ maxCount: 1.5 })).rejects.toBeInstanceOf(TypeError);
+    });
+
     it('stamps recordedAt with the server clock, not the JS clock, and never goes back', async () => {
       const schema = freshSchema();
       const store = await open(schema, { clock: { now: () => new Date('2000-01-01T00:00:00.000Z') } });

@@ -253,6 +253,13 @@ function prepareAppends(appends: readonly StreamAppend[]): PreparedAppend[] {
   });
 }
 
+/** maxCount as a LIMIT: none when absent or negative (as on SQLite); a count must be an integer. */
+function limitOf(maxCount: number | undefined): number | null {
+  if (maxCount === undefined || maxCount < 0) return null;
+  if (!Number.isInteger(maxCount)) throw new TypeError(`maxCount must be an integer, got ${maxCount}`);
+  return maxCount;
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -700,7 +707,7 @@ export class PostgresEventStore extends EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     checkText('streamId', streamId);
-    const limit = options.maxCount ?? null;
+    const limit = limitOf(options.maxCount);
     if (limit === 0) return [];
     const from = options.fromRevision;
     if (options.direction === 'backwards') {
@@ -715,7 +722,7 @@ export class PostgresEventStore extends EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     if (options.maxCount === 0) return [];
-    const rows = await this.read<EventRow>('readAll', this.sql.all, [(options.after ?? 0n).toString(), options.maxCount ?? null]);
+    const rows = await this.read<EventRow>('readAll', this.sql.all, [(options.after ?? 0n).toString(), limitOf(options.maxCount)]);
     return rows.map(toStoredEvent);
   }
 
