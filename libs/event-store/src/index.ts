@@ -14,3 +14,10 @@ export {
   EventStoreDbEventStore,
   type EventStoreDbEventStoreOptions,
 } from './eventstoredb/eventstoredb-event-store';
+export {
+  openPostgresEventStore,
+  PostgresEventStore,
+  POSTGRES_SCHEMA_VERSION,
+  type PostgresEventStoreOptions,
+  type PostgresEventStoreStats,
+} from './postgres/postgres-event-store';
