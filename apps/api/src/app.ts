@@ -34,6 +34,7 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
     (await Runtime.open({
       dbPath: config.dbPath,
       readDbPath: config.readDbPath,
+      databaseUrl: config.databaseUrl,
       eventStoreConnectionString: config.eventStoreConnectionString,
       cataloguePath: config.cataloguePath,
       signingKeyPem: config.signingKeyPem,

@@ -8,6 +8,8 @@ export interface AppConfig {
   dbPath: string;
   /** SQLite file of the read models (rebuildable). */
   readDbPath: string;
+  /** PostgreSQL: the store of several nodes (API.md v1.1). */
+  databaseUrl: string | null;
   eventStoreConnectionString: string | null;
   tokensFile: string | null;
   cataloguePath: string | null;
@@ -27,7 +29,7 @@ export interface AppConfig {
 
 /** Every environment variable the app reads (the compose test checks docker-compose.yml against it). */
 export const ENV_VARS = [
-  'PORT', 'HOST', 'CARELEDGER_DB', 'CARELEDGER_READ_DB', 'EVENTSTORE_CONNECTION_STRING', 'CARELEDGER_TOKENS_FILE',
+  'PORT', 'HOST', 'CARELEDGER_DB', 'CARELEDGER_READ_DB', 'CARELEDGER_DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING', 'CARELEDGER_TOKENS_FILE',
   'CARELEDGER_CATALOGUE', 'CARELEDGER_SWEEP_INTERVAL_SECONDS', 'CARELEDGER_BODY_LIMIT_BYTES', 'LOG_LEVEL', 'CARELEDGER_CORS_ORIGINS',
   'CARELEDGER_SIGNING_KEY', 'CARELEDGER_SIGNING_KEY_FILE', 'CARELEDGER_CHECKPOINT_INTERVAL_SECONDS', 'NODE_ENV',
 ] as const;
@@ -40,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: env.HOST ?? '0.0.0.0',
     dbPath,
     readDbPath,
+    databaseUrl: env.CARELEDGER_DATABASE_URL || null,
     eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING || null,
     tokensFile: env.CARELEDGER_TOKENS_FILE ? resolve(env.CARELEDGER_TOKENS_FILE) : null,
     cataloguePath: env.CARELEDGER_CATALOGUE ? resolve(env.CARELEDGER_CATALOGUE) : null,

@@ -1,40 +1,30 @@
 /**
  * RULES P3 without multi-stream transactions, as the product does it: the unit's own stream is the
  * reservation, appended at the exact revision read before the plan stream is written (see
- * checkUnitIsFree in libs/domain/src/decide.ts). 16 parallel purchases of one serial through the
+ * checkUnitIsFree in libs/domain/src/device/rules.ts). 16 parallel purchases of one serial through the
  * real Ledger: exactly one binds it, in every run, on every event-store adapter configured.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { defaultCatalogue, Refusal } from '@careledger/domain';
-import { EventStore, openEventStoreDbEventStore, openSqliteEventStore, systemClock } from '@careledger/event-store';
+import { EventStore, openEventStoreDbEventStore, systemClock } from '@careledger/event-store';
+import { testStores } from '@careledger/testing/stores';
 import { Ledger } from './ledger';
 
-const adapters: [string, () => { store: EventStore; cleanup: () => void }][] = [
-  [
-    'sqlite',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'careledger-reserve-'));
-      return { store: openSqliteEventStore({ path: join(dir, 'events.sqlite') }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-];
+const adapters: [string, () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>][] = testStores('The P3 reservation test');
 if (process.env.EVENTSTORE_CONNECTION_STRING) {
-  adapters.push(['eventstoredb', () => ({ store: openEventStoreDbEventStore({ connectionString: process.env.EVENTSTORE_CONNECTION_STRING! }), cleanup: () => undefined })]);
+  adapters.push(['eventstoredb', async () => ({ store: openEventStoreDbEventStore({ connectionString: process.env.EVENTSTORE_CONNECTION_STRING! }), cleanup: async () => undefined })]);
 } else {
   console.warn('Reservation test on EventStoreDB skipped: EVENTSTORE_CONNECTION_STRING is not set.');
 }
 
 describe.each(adapters)('P3 reservation through the ledger on %s', (_name, open) => {
   let store: EventStore;
-  let cleanup: () => void;
+  let cleanup: () => Promise<void>;
 
-  beforeAll(() => ({ store, cleanup } = open()));
+  beforeAll(async () => ({ store, cleanup } = await open()));
   afterAll(async () => {
     await store.close();
-    cleanup();
+    await cleanup();
   });
 
   test('of 16 parallel purchases of one serial, exactly one binds it, in every run', async () => {

@@ -2,24 +2,23 @@
  * A node on real SQLite files: commands through the ledger, reads through the projections, and
  * the two views of "now" (cached read model and direct fold) agreeing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, foldEntitlements } from '@careledger/domain';
+import { TestStore, testStores } from '@careledger/testing/stores';
 import { Runtime } from './runtime';
 
-describe('Runtime on SQLite', () => {
-  let dir: string;
+describe.each(testStores('The runtime test'))('Runtime on %s', (_name, open) => {
   let rt: Runtime;
+  let node: TestStore;
   const ctx = { actor: 'test', correlationId: 'c-1' };
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'careledger-rt-'));
-    rt = await Runtime.open({ dbPath: join(dir, 'db.sqlite'), readDbPath: join(dir, 'read.sqlite') });
+    node = await open();
+    rt = await Runtime.open({ store: node.store, dbPath: join(node.dir, 'unused.sqlite'), readDbPath: join(node.dir, 'read.sqlite') });
   });
   afterEach(async () => {
     await rt.close();
-    rmSync(dir, { recursive: true, force: true });
+    await node.cleanup();
   });
 
   const replace = async (serial: string, claimRef: string, at: string, next: string) => {

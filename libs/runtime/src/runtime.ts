@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { Catalogue, CatalogueData, defaultCatalogue } from '@careledger/domain';
 import {
-  ChainPoint, Clock, ConcurrencyConflict, EventStore, IntegrityReport, openEventStoreDbEventStore, openSqliteEventStore, SqliteEventStore,
-  systemClock,
+  ChainPoint, Clock, ConcurrencyConflict, EventStore, IntegrityReport, openEventStoreDbEventStore, openPostgresEventStore, openSqliteEventStore,
+  SqliteEventStore, systemClock,
 } from '@careledger/event-store';
 import { DecisionLookup, importLegacyRecords, Ledger, storeDecisionLookup } from '@careledger/ledger';
 import {
@@ -34,8 +34,10 @@ export interface RuntimeOptions {
   dbPath: string;
   /** The node's read store (rebuildable). */
   readDbPath: string;
+  /** PostgreSQL (API.md v1.1: CARELEDGER_DATABASE_URL): several nodes may share it. */
+  databaseUrl?: string | null;
   eventStoreConnectionString?: string | null;
-  /** An already opened store (tests, and the PostgreSQL adapter's factory). */
+  /** An already opened store (tests). */
   store?: EventStore;
   cataloguePath?: string | null;
   clock?: Clock;
@@ -106,7 +108,11 @@ export class Runtime {
     const catalogue = loadCatalogue(options.cataloguePath);
     mkdirSync(dirname(options.readDbPath), { recursive: true });
     let store: EventStore;
+    if (options.databaseUrl && options.eventStoreConnectionString) {
+      throw new Error('Both CARELEDGER_DATABASE_URL (PostgreSQL) and EVENTSTORE_CONNECTION_STRING (EventStoreDB) are set: a node has one store; unset one of them.');
+    }
     if (options.store) store = options.store;
+    else if (options.databaseUrl) store = await openPostgresEventStore({ connectionString: options.databaseUrl });
     else if (options.eventStoreConnectionString) store = openEventStoreDbEventStore({ connectionString: options.eventStoreConnectionString, clock });
     else {
       mkdirSync(dirname(options.dbPath), { recursive: true });
