@@ -122,6 +122,8 @@ export interface LedgerOptions {
   decisions?: DecisionLookup;
   /** Called after every append with the last position (read-your-writes, metrics). */
   onAppended?: (position: bigint, durationMs: number) => void;
+  /** Throws when the node must not take commands now (its read models do not match the log). */
+  beforeCommand?: () => void;
 }
 
 const defaultAnswer: AnswerOf = (outcome) => ({ ...outcome });
@@ -147,6 +149,7 @@ export class Ledger {
   }
 
   async execute(command: Command, ctx: CommandContext, answerOf: AnswerOf = defaultAnswer): Promise<CommandResult> {
+    this.options.beforeCommand?.();
     const key = ctx.idempotencyKey ?? null;
     if (!key) return this.decideAndRecord(command, ctx, ctx.decisionId ?? randomId(), answerOf);
     const decisionId = Ledger.keyedDecisionId(ctx.tokenId ?? `actor:${ctx.actor}`, key);

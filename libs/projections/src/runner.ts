@@ -73,6 +73,10 @@ export class ProjectionRunner {
   /** recordedAt (ms) of the oldest event received and not yet applied; null when caught up. */
   private pendingSinceMs: number | null = null;
   private lastAnchorCheck = Date.now();
+  /** Settles once the runner has checked (or re-established) that the log holds its checkpoint. */
+  private anchored: Promise<void> = Promise.resolve();
+  private markAnchored: () => void = () => undefined;
+  private anchoredOnce = false;
 
   constructor(
     private readonly store: EventStore,
@@ -112,7 +116,17 @@ export class ProjectionRunner {
     if (this.running) return;
     this.running = true;
     this.divergence = null;
+    this.anchoredOnce = false;
+    this.anchored = new Promise((resolve) => (this.markAnchored = () => {
+      this.anchoredOnce = true;
+      resolve();
+    }));
     this.loop = this.run();
+  }
+
+  /** The runner has checked that the log holds its checkpoint (nothing it answers from is stale). */
+  get verifiedAnchor(): boolean {
+    return this.anchoredOnce && this.divergence === null;
   }
 
   async stop(): Promise<void> {
@@ -127,8 +141,18 @@ export class ProjectionRunner {
 
   /** Resolves once the read models reflect `position` (true), or the timeout passes / the runner stops (false). */
   async waitFor(position: bigint, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (this.running && !this.anchoredOnce) {
+      // until the runner knows the log still holds its checkpoint, its tables may not be the log's
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.anchored, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      if (!this.anchoredOnce) return false;
+      timeoutMs = Math.max(0, deadline - Date.now());
+    }
+    if (this.divergence) return false;
     if (this.position.position >= position) return true;
-    if (!this.running || this.divergence) return false;
+    if (!this.running) return false;
     let timer: NodeJS.Timeout | undefined;
     const waiter = { position, resolve: (_reached: boolean) => undefined as void };
     const reached = new Promise<boolean>((resolve) => {
@@ -197,6 +221,7 @@ export class ProjectionRunner {
     while (this.running) {
       try {
         await this.checkAnchor();
+        this.markAnchored();
         this.failure = null;
         await this.follow(() => (backoff = retry.initialMs));
       } catch (error) {
@@ -208,9 +233,11 @@ export class ProjectionRunner {
           if (answer === 'rebuilt') {
             this.divergence = null;
             this.reloadCheckpoint();
+            this.current = 'catching-up';
             continue;
           }
           this.running = false;
+          this.markAnchored();
           for (const w of this.waiters.splice(0)) w.resolve(false);
           return;
         }

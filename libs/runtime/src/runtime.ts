@@ -77,6 +77,15 @@ export interface SweepResult {
   leaseHeldBy?: string;
 }
 
+/** The node refuses work until an operator settles a divergence (HTTP 503). */
+export class NodeNotServing extends Error {
+  readonly code = 'NotServing';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeNotServing';
+  }
+}
+
 const SWEEP_LEASE = 'lease:sweep';
 const SWEEP_LEASE_MS = 10 * 60_000;
 
@@ -146,6 +155,9 @@ export class Runtime {
         };
     const ledger = new Ledger(store, catalogue, clock, {
       decisions,
+      beforeCommand: () => {
+        if (runner.state === 'diverged') throw new NodeNotServing(`the read models do not match the log: ${(runner.lastError as Error).message}`);
+      },
       onAppended: (position, ms) => {
         holder.runtime?.acknowledge(position);
         options.onAppended?.(position, ms);
@@ -184,7 +196,7 @@ export class Runtime {
 
   /** The read models reflect the log as it was when the node started, and are following it. */
   get ready(): boolean {
-    return this.runner.checkpoint >= this.startHead && (this.runner.state === 'live' || this.runner.state === 'catching-up');
+    return this.runner.verifiedAnchor && this.runner.checkpoint >= this.startHead && (this.runner.state === 'live' || this.runner.state === 'catching-up');
   }
 
   /**

@@ -9,6 +9,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@n
 import { InvalidCommand, NotFound, Refusal, StateConflict } from '@careledger/domain';
 import { ConcurrencyConflict, DuplicateEventIdConflict, StoreUnavailable } from '@careledger/event-store';
 import { IdempotencyKeyReused, ReplayedRefusal, StaleRevision } from '@careledger/ledger';
+import { NodeNotServing } from '@careledger/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from './logger';
 
@@ -81,6 +82,7 @@ export function toProblem(error: unknown): { problem: Problem; retryAfter: numbe
   if (error instanceof StaleRevision) return plain(problem(412, 'ConcurrencyConflict', `${error.message} Read the resource again and retry with its current revision.`));
   if (error instanceof ConcurrencyConflict) return plain(problem(409, 'ConcurrencyConflict', 'The resource kept changing while the command was decided; retry.'));
   if (error instanceof DuplicateEventIdConflict) return plain(problem(409, 'IdempotencyKeyReused', 'These event ids belong to another command.'));
+  if (error instanceof NodeNotServing) return { problem: problem(503, 'NotServing', `This node does not serve until its read models match the log: ${error.message}`), retryAfter: 30 };
   if (error instanceof StoreUnavailable) return { problem: problem(503, 'StoreUnavailable', 'The event store is unreachable; retry later.'), retryAfter: 2 };
   if (error instanceof HttpException) return plain(fromStatus(error.getStatus(), error.message));
   const fastify = error as { statusCode?: number; message?: string; code?: string };

@@ -128,6 +128,7 @@ export class RuntimeOperations extends Operations {
     if (rt.runner.state === 'diverged') reasons.push(`the read models do not match the log: ${(rt.runner.lastError as Error)?.message}`);
     else if (rt.runner.state === 'retrying') reasons.push('the projection runner lost the log and is reconnecting');
     else if (rt.runner.state === 'stopped' || rt.runner.state === 'idle') reasons.push('the projection runner is not running');
+    else if (!rt.runner.verifiedAnchor) reasons.push('checking that the log still holds what the read models reflect');
     if (checkpoint < rt.startHead) reasons.push(`catching up with the log: position ${checkpoint} of ${rt.startHead}`);
     const lagMs = rt.runner.lagMs;
     if (lagMs > rt.lagLimitMs) reasons.push(`the read models are ${Math.round(lagMs / 1000)} s behind the log`);
