@@ -18,8 +18,15 @@ export type EventStoreFactory = () => Promise<{ store: EventStore; cleanup(): Pr
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/**
+ * Every stream the suite writes starts with this test-only prefix, never a CareLedger category
+ * (`plan-`, `device-`...): an adapter under test is configured to accept only this prefix, so the
+ * suite cannot touch real data on a shared node, and real data cannot enter the suite's $all reads.
+ */
+export const CONTRACT_STREAM_PREFIX = 'cltest-';
+
 export function uniqueStream(prefix: string): string {
-  return `${prefix}-${randomUUID()}`;
+  return `${CONTRACT_STREAM_PREFIX}${prefix}-${randomUUID()}`;
 }
 
 export function contractMetadata(overrides: Partial<EventMetadata> = {}): EventMetadata {
@@ -321,10 +328,12 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
 
       const pending = iterator.next();
       await subscription.close();
+      let timer: NodeJS.Timeout | undefined;
       const ended = await Promise.race([
         pending,
-        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2000)),
+        new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 2000))),
       ]);
+      clearTimeout(timer);
       expect(ended).toEqual({ done: true, value: undefined });
     });
 
