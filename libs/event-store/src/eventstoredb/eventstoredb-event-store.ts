@@ -526,7 +526,8 @@ export class EventStoreDbEventStore extends EventStore {
       if (outcome.kind === 'unknown') {
         throw new StoreUnavailable(
           `append to ${streamId} at revision ${base}: no answer (${this.describe(first)}), and no answer to the identical retry ` +
-            `(${this.describe(outcome.error)}); the events may or may not be written: retry with the same event ids and expected revision`,
+            `(${this.describe(this.translate(outcome.error, 'on the retry'))}); the events may or may not be written: ` +
+            'retry with the same event ids and expected revision',
           outcome.error,
         );
       }
@@ -1157,7 +1158,8 @@ export class EventStoreDbEventStore extends EventStore {
     outcome = await this.send(streamId, payload, expectedRevision);
     if (outcome.kind === 'unknown') {
       throw new StoreUnavailable(
-        `write to ${streamId}: no answer (${this.describe(first)}), and no answer to the identical retry (${this.describe(outcome.error)}); it may or may not be written`,
+        `write to ${streamId}: no answer (${this.describe(first)}), and no answer to the identical retry ` +
+          `(${this.describe(this.translate(outcome.error, 'on the retry'))}); it may or may not be written`,
         outcome.error,
       );
     }
