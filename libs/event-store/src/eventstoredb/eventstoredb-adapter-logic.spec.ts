@@ -622,6 +622,9 @@ describe('EventStoreDB adapter logic against a fault-injecting stand-in (no serv
       expect(visible).toHaveLength(3);
       expect(await store.records.get('webhook:a')).toMatchObject({ value: { v: 5 }, version: 6 });
       expect(await store.readAll()).toEqual([]);
+      // a create that loses the race does not write the metadata again
+      await expect(store.records.put('webhook:a', { v: 9 }, null)).rejects.toBeInstanceOf(ConcurrencyConflict);
+      expect(server.callsOf('setStreamMetadata')).toHaveLength(1);
     });
 
     it('a record write whose answer was lost is settled: written once, with the right version', async () => {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   AccessDeniedError,
   BACKWARDS,
@@ -40,7 +40,6 @@ import {
   type StoreCapabilities,
   type StoredEvent,
   type StoredMetadata,
-  type StoredRecord,
   StoreRecords,
   StoreUnavailable,
   type StreamAppend,
@@ -50,6 +49,7 @@ import {
 } from '../port';
 import { canonicalJson, chainHash, GENESIS_HASH } from '../hash';
 import { bounded, collectRead, type CancellableRead, sleep } from './bounded-read';
+import { EventStoreDbRecords } from './eventstoredb-records';
 import { ROLLING_GENESIS, RollingIndex, rollingHash } from './rolling-index';
 
 /*
@@ -156,8 +156,6 @@ const ANCHOR_LIMIT = 20_000;
 const APPEND_TIMER_GRACE_MS = 1000;
 const U64_MAX = (1n << 64n) - 1n;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RECORD_EVENT_TYPE = 'CareLedgerRecord';
-const RECORD_INDEX_EVENT_TYPE = 'CareLedgerRecordKey';
 const CHAIN_VERSION = 'esdb-stream-v1';
 
 export interface EventStoreDbTuning {
@@ -292,13 +290,6 @@ function streamLinkHash(
     e.append,
     e.index,
   ]);
-}
-
-/** A UUID derived from a name (for the records index: the same key, the same event id). */
-function nameUuid(name: string): string {
-  const hex = createHash('sha1').update(name, 'utf8').digest('hex');
-  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function hasTlsOption(connectionString: string | undefined): boolean {
@@ -555,9 +546,11 @@ export class EventStoreDbEventStore extends EventStore {
     const result = this.resultOf(readBack, !ours, outcome.result.position);
     this.noteAppended(streamId, base, readBack);
     if (ours) {
-      // the next append that starts after this answer must get a later millisecond from the server
-      const wait = outcome.ackedAt + 1 - performance.now();
-      if (wait > 0) await sleep(Math.ceil(wait));
+      // The next append that starts after this answer must get a later millisecond from the server:
+      // the commit happened before the answer, so 1 ms after the answer the server's clock is past
+      // the commit's millisecond. (A loop: libuv may fire a 1 ms timer early, from its cached clock.)
+      const until = outcome.ackedAt + 1;
+      while (performance.now() < until && !this.closed) await sleep(1, this.closing.signal);
     }
     return result;
   }
@@ -1179,116 +1172,6 @@ export class EventStoreDbEventStore extends EventStore {
     } catch (error) {
       throw this.translate(error, `writing the metadata of ${streamId}`);
     }
-  }
-}
-
-/**
- * Records on EventStoreDB: one stream per key, version = revision + 1, compare-and-set by exact
- * expected revision (the server's check), `$maxCount` keeping the last `keepVersions` versions. The
- * index stream lists every key ever created (written before the record, deduplicated on read).
- */
-class EventStoreDbRecords extends StoreRecords {
-  private readonly keys = new Set<string>();
-  private sorted: string[] | null = [];
-  private indexRevision = -1;
-  private refreshing: Promise<void> | null = null;
-
-  constructor(
-    private readonly store: EventStoreDbEventStore,
-    private readonly streamPrefix: string,
-    private readonly indexStream: string,
-    private readonly keepVersions: number,
-  ) {
-    super();
-  }
-
-  private streamOf(key: string): string {
-    if (typeof key !== 'string' || key.length === 0) throw new TypeError('a record key must be a non-empty string');
-    return `${this.streamPrefix}${key}`;
-  }
-
-  async get<V = unknown>(key: string): Promise<StoredRecord<V> | null> {
-    const stream = this.streamOf(key);
-    let raws: RawEvent[];
-    try {
-      raws = await this.store.readRaw(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }, `record ${key}`);
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return null;
-      throw this.store.translate(error, `reading record ${key}`);
-    }
-    const raw = raws[0];
-    if (!raw || raw.type !== RECORD_EVENT_TYPE) return null;
-    const data = (raw.data ?? {}) as { value?: V };
-    return { key, value: data.value as V, version: Number(raw.revision) + 1, updatedAt: (raw.created ?? new Date(0)).toISOString() };
-  }
-
-  async put(key: string, value: unknown, expectedVersion: number | null): Promise<number> {
-    const stream = this.streamOf(key);
-    if (expectedVersion !== null && (!Number.isInteger(expectedVersion) || expectedVersion < 1)) {
-      throw new TypeError(`expectedVersion must be null or a positive integer, got ${expectedVersion}`);
-    }
-    const event = jsonEvent({ id: randomUUID(), type: RECORD_EVENT_TYPE, data: { key, value } as JSONType });
-    if (expectedVersion === null) {
-      await this.indexKey(key);
-      await this.store.setMaxCount(stream, this.keepVersions);
-    }
-    const expected: AppendExpectedRevision = expectedVersion === null ? NO_STREAM : BigInt(expectedVersion - 1);
-    const outcome = await this.store.sendRecord(stream, [event], expected);
-    if (outcome.kind === 'ok') return Number(outcome.result.nextExpectedRevision) + 1;
-    if (outcome.kind === 'unknown') throw new StoreUnavailable(`write to record ${key}: outcome unknown`, outcome.error);
-    const actual = outcome.error.actualVersion;
-    throw new ConcurrencyConflict(`record:${key}`, expectedVersion, typeof actual === 'bigint' ? Number(actual) + 1 : 'no_stream');
-  }
-
-  async list<V = unknown>(prefix: string, options: { after?: string; limit?: number } = {}): Promise<StoredRecord<V>[]> {
-    await this.refreshIndex();
-    this.sorted ??= [...this.keys].sort();
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    const out: StoredRecord<V>[] = [];
-    for (const key of this.sorted) {
-      if (out.length >= limit) break;
-      if (!key.startsWith(prefix) || (options.after !== undefined && key <= options.after)) continue;
-      const record = await this.get<V>(key);
-      if (record) out.push(record);
-    }
-    return out;
-  }
-
-  /** Reads the index stream's new entries since the last refresh. */
-  private refreshIndex(): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        const raws = await this.store.readRaw(
-          this.indexStream,
-          { direction: FORWARDS, fromRevision: BigInt(this.indexRevision + 1) },
-          'the records index',
-        );
-        for (const raw of raws) {
-          const k = (raw.data as { key?: unknown } | null)?.key;
-          if (typeof k === 'string') this.addKey(k);
-          this.indexRevision = Math.max(this.indexRevision, Number(raw.revision));
-        }
-      } catch (error) {
-        if (!(error instanceof StreamNotFoundError)) throw this.store.translate(error, 'reading the records index');
-      } finally {
-        this.refreshing = null;
-      }
-    })();
-    return this.refreshing;
-  }
-
-  private addKey(k: string): void {
-    if (this.keys.has(k)) return;
-    this.keys.add(k);
-    this.sorted = null;
-  }
-
-  private async indexKey(key: string): Promise<void> {
-    if (this.keys.has(key)) return;
-    const event = jsonEvent({ id: nameUuid(`careledger-record-key:${key}`), type: RECORD_INDEX_EVENT_TYPE, data: { key } });
-    const outcome = await this.store.sendRecord(this.indexStream, [event], 'any');
-    if (outcome.kind !== 'ok') throw new StoreUnavailable(`could not index record key ${key}`);
-    this.addKey(key);
   }
 }
 
