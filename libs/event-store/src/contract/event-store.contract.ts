@@ -422,6 +422,18 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         expect(await store.hashAt(head.position + 1000n)).toBeNull();
       });
 
+      it('head() names the last event and its chain hash, which hashAt() gives back at that position', async () => {
+        const result = await store.appendToStream(uniqueStream('head'), [newEvent('A', {}), newEvent('B', {})]);
+        const head = await store.head();
+        expect(head.position).toBeGreaterThanOrEqual(result.position);
+        expect(head.hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(await store.hashAt(head.position)).toBe(head.hash);
+        const atFirst = await store.hashAt(result.positions[0]);
+        expect(atFirst).toMatch(/^[0-9a-f]{64}$/);
+        expect(atFirst).not.toBe(await store.hashAt(result.positions[1]));
+        expect(await store.hashAt(head.position + 1_000_000n)).toBeNull();
+      });
+
       it('verifies from the start, then incrementally from the point it reached', async () => {
         const streamId = uniqueStream('verify');
         await store.appendToStream(streamId, [newEvent('A', {}), newEvent('B', {})]);
@@ -462,6 +474,15 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
         expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o as PromiseRejectedResult).reason instanceof ConcurrencyConflict)).toBe(true);
       });
+    });
+
+    it('counts events between two positions when the adapter can (positions are not counts)', async () => {
+      if (!store.eventsBetween) return;
+      const result = await store.appendToStream(uniqueStream('count'), Array.from({ length: 4 }, (_, i) => newEvent('Counted', { i })));
+      const [first, , , last] = result.positions;
+      expect(await store.eventsBetween(first, last)).toEqual({ events: 3, capped: false });
+      expect(await store.eventsBetween(first, last, { limit: 2 })).toEqual({ events: 2, capped: true });
+      expect(await store.eventsBetween(last, first)).toEqual({ events: 0, capped: false });
     });
 
     it('reports itself reachable', async () => {
