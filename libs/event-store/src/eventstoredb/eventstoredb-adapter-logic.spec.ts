@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CancelledError, UnavailableError, UnknownError, type Position } from '@eventstore/db-client';
+import { AccessDeniedError, CancelledError, UnavailableError, UnknownError, type Position } from '@eventstore/db-client';
 import { CONTRACT_STREAM_PREFIX, contractMetadata, describeEventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
 import { GENESIS_HASH } from '../hash';
 import {
@@ -522,6 +522,20 @@ describe('EventStoreDB adapter logic against a fault-injecting stand-in (no serv
       const error = await rejectionOf(fresh.appendToStream(stream, events(1), { expectedRevision: 'no_stream' }));
       expect(error).toBeInstanceOf(IntegrityViolation);
       expect((error as Error).message).toMatch(/soft-deleted.*revision 2/);
+    });
+
+    it('a user who may not read stream metadata still reads a missing stream as empty', async () => {
+      const { server, store } = setup();
+      const original = server.readStream.bind(server);
+      server.readStream = ((name: string, options: Parameters<typeof original>[1]) => {
+        if (!name.startsWith('$$')) return original(name, options);
+        const denied = Object.assign(new Readable({ objectMode: true, read() {} }), { cancel: async () => undefined, cancelled: false });
+        setImmediate(() => denied.destroy(new AccessDeniedError(undefined, 'Access denied')));
+        return denied;
+      }) as typeof server.readStream;
+      const stream = plan();
+      expect(await store.readStream(stream)).toEqual([]);
+      expect((await store.appendToStream(stream, events(1), { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(0);
     });
 
     it('a tombstoned stream refuses appends with IntegrityViolation', async () => {

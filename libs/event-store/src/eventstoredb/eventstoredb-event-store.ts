@@ -687,6 +687,8 @@ export class EventStoreDbEventStore extends EventStore {
       const data = meta?.data as Record<string, unknown> | undefined;
       deleted = data !== undefined && data !== null && typeof data === 'object' && data.$tb !== undefined;
     } catch (error) {
+      // a user without metadata read access still reads the stream; only the soft-delete guard is lost
+      if (error instanceof AccessDeniedError) return;
       if (!(error instanceof StreamNotFoundError)) throw this.translate(error, `reading the metadata of ${streamId}`);
     }
     this.setTip(streamId, deleted ? { revision: -1, hash: null, ids: null, deleted: true } : { revision: -1, hash: GENESIS_HASH, ids: new Map() });
