@@ -10,6 +10,9 @@
  * against a real node in eventstoredb-event-store.int.spec.ts when EVENTSTORE_CONNECTION_STRING is set.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { AccessDeniedError, CancelledError, UnavailableError, UnknownError, type Position } from '@eventstore/db-client';
 import { CONTRACT_STREAM_PREFIX, contractMetadata, describeEventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
@@ -32,6 +35,7 @@ import {
   normalisePosition,
 } from './eventstoredb-event-store';
 import { ROLLING_GENESIS, rollingHash } from './rolling-index';
+import { openSqliteEventStore } from '../sqlite/sqlite-event-store';
 
 describeEventStoreContract('eventstoredb adapter over the in-memory stand-in (no server)', async () => {
   const store = new EventStoreDbEventStore(new EventStoreDbStandIn() as unknown as EventStoreDbClientCalls, {
@@ -752,6 +756,21 @@ describe('EventStoreDB adapter logic against a fault-injecting stand-in (no serv
       expect(await fresh.verifyIntegrity({ from: full.verifiedUpTo })).toEqual(next);
       const forged = await fresh.verifyIntegrity({ from: { position: full.verifiedUpTo.position, hash: 'f'.repeat(64) } });
       expect(forged).toMatchObject({ ok: false, firstBrokenPosition: full.verifiedUpTo.position });
+    });
+
+    it('is the chain a SQLite store computes over the same events: an export keeps its head hash when imported', async () => {
+      const { server, store } = setup();
+      await history(store, server);
+      const exported = (await store.readAll()).map(({ hash: _perStream, ...e }) => e);
+      const dir = mkdtempSync(join(tmpdir(), 'careledger-esdb-export-'));
+      const sqlite = openSqliteEventStore({ path: join(dir, 'import.sqlite') });
+      try {
+        await sqlite.importEvents(exported);
+        expect(await sqlite.head()).toEqual(await store.head());
+      } finally {
+        await sqlite.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('the per-stream hash leaves recordedAt out (the writer cannot know it); the rolling hash covers it', async () => {
