@@ -43,6 +43,24 @@ describe('docker-compose.yml', () => {
     await client.dispose();
   });
 
+  test('publishes every port on 127.0.0.1 only (an insecure node and a dev API stay off the network)', () => {
+    for (const [name, service] of Object.entries(compose.services as Record<string, { ports?: unknown[] }>)) {
+      for (const port of service.ports ?? []) {
+        const hostIp = typeof port === 'string' ? (port.split(':').length === 3 ? port.split(':')[0] : null) : (port as { host_ip?: string }).host_ip;
+        expect({ service: name, port, hostIp }).toEqual({ service: name, port, hostIp: '127.0.0.1' });
+      }
+    }
+    expect(eventstore.ports).toContain('127.0.0.1:2113:2113');
+    expect(api.ports).toContain('127.0.0.1:3000:3000');
+  });
+
+  test('the api starts only once the node is healthy, and restarts when it fails', () => {
+    expect(api.depends_on.eventstore).toEqual({ condition: 'service_healthy' });
+    expect(eventstore.healthcheck.test.join(' ')).toContain('http://localhost:2113/health/live');
+    expect(['on-failure', 'unless-stopped', 'always']).toContain(String(api.restart).split(':')[0]);
+    expect(api.restart).not.toBe('no');
+  });
+
   test('the api listens where it is published, and the image runs the built app', () => {
     const containerPort = Number(api.environment.PORT);
     expect(api.ports.map((p: string) => Number(p.split(':').pop()))).toContain(containerPort);

@@ -10,9 +10,12 @@ export {
   type SqliteEventStoreStats,
 } from './sqlite/sqlite-event-store';
 export {
+  CARELEDGER_STREAM_PREFIXES,
   openEventStoreDbEventStore,
   EventStoreDbEventStore,
+  type EventStoreDbClientCalls,
   type EventStoreDbEventStoreOptions,
+  type EventStoreDbTuning,
 } from './eventstoredb/eventstoredb-event-store';
 export {
   openPostgresEventStore,

@@ -6,11 +6,19 @@
  * - `revision` is the 0-based index of an event in its stream (the first event is revision 0),
  *   as in EventStoreDB. A stream's revision is the revision of its last event.
  * - `position` is the event's place in the global log: strictly increasing, not necessarily
- *   contiguous (EventStoreDB positions are byte offsets). Carried as bigint; printed as a string.
- *   Never subtract two positions to count events: use the adapter's `eventsBetween` when it can.
+ *   contiguous. Carried as bigint; printed as a string. Positions are NOT event counts: on
+ *   EventStoreDB they are byte offsets in the transaction log (an event moves the position by its
+ *   size, hundreds of bytes), so `head - checkpoint` is bytes, not "events behind", and
+ *   `Number(position)` is no progress count. Compare positions; never subtract them to count
+ *   events: use `eventsBetween` when the adapter has it (optional), or count the events you read.
+ *   -1n means "unknown" (a store that could not tell an event's position).
  * - `recordedAt` is stamped by the store when the append commits (ISO-8601 UTC, millisecond
- *   precision), from the store's clock where it has one (PostgreSQL, EventStoreDB). Within one
- *   store it strictly increases from one append to the next.
+ *   precision), from the store's clock where it has one (PostgreSQL, EventStoreDB); every event of
+ *   one append carries the same value. Within one store it strictly increases from one append to
+ *   the next. EventStoreDB stamps it with the leader's clock: an append started after another was
+ *   acknowledged gets a later value, but appends in flight at the same moment may share a
+ *   millisecond, and a leader change can step it back by the clock difference between nodes;
+ *   order events by position, not by recordedAt.
  * - Every event carries a chain hash. Stores with a global chain (SQLite, PostgreSQL) hash each
  *   event over the one before it in the global log; see `capabilities`.
  */
@@ -206,6 +214,13 @@ export abstract class EventStore {
 
   /** The position of the last event in the global log (0n when empty). */
   abstract headPosition(): Promise<bigint>;
+
+  /**
+   * Optional: how many events lie in (after, upTo], counting at most `limit` (adapter default);
+   * `capped` says the count stopped there. For progress and "events behind" figures, since
+   * positions are not counts. It may read the range (EventStoreDB): keep the range or the limit small.
+   */
+  eventsBetween?(after: bigint, upTo: bigint, options?: { limit?: number }): Promise<{ events: number; capped: boolean }>;
 
   /** The last event's position and chain hash (`{ 0n, GENESIS_HASH }` when empty). */
   abstract head(): Promise<ChainPoint>;

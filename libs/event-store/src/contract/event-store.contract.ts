@@ -18,8 +18,15 @@ export type EventStoreFactory = () => Promise<{ store: EventStore; cleanup(): Pr
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/**
+ * Every stream the suite writes starts with this test-only prefix, never a CareLedger category
+ * (`plan-`, `device-`...): an adapter under test is configured to accept only this prefix, so the
+ * suite cannot touch real data on a shared node, and real data cannot enter the suite's $all reads.
+ */
+export const CONTRACT_STREAM_PREFIX = 'cltest-';
+
 export function uniqueStream(prefix: string): string {
-  return `${prefix}-${randomUUID()}`;
+  return `${CONTRACT_STREAM_PREFIX}${prefix}-${randomUUID()}`;
 }
 
 export function contractMetadata(overrides: Partial<EventMetadata> = {}): EventMetadata {
@@ -321,10 +328,12 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
 
       const pending = iterator.next();
       await subscription.close();
+      let timer: NodeJS.Timeout | undefined;
       const ended = await Promise.race([
         pending,
-        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2000)),
+        new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 2000))),
       ]);
+      clearTimeout(timer);
       expect(ended).toEqual({ done: true, value: undefined });
     });
 
@@ -413,6 +422,18 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         expect(await store.hashAt(head.position + 1000n)).toBeNull();
       });
 
+      it('head() names the last event and its chain hash, which hashAt() gives back at that position', async () => {
+        const result = await store.appendToStream(uniqueStream('head'), [newEvent('A', {}), newEvent('B', {})]);
+        const head = await store.head();
+        expect(head.position).toBeGreaterThanOrEqual(result.position);
+        expect(head.hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(await store.hashAt(head.position)).toBe(head.hash);
+        const atFirst = await store.hashAt(result.positions[0]);
+        expect(atFirst).toMatch(/^[0-9a-f]{64}$/);
+        expect(atFirst).not.toBe(await store.hashAt(result.positions[1]));
+        expect(await store.hashAt(head.position + 1_000_000n)).toBeNull();
+      });
+
       it('verifies from the start, then incrementally from the point it reached', async () => {
         const streamId = uniqueStream('verify');
         await store.appendToStream(streamId, [newEvent('A', {}), newEvent('B', {})]);
@@ -453,6 +474,15 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
         expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o as PromiseRejectedResult).reason instanceof ConcurrencyConflict)).toBe(true);
       });
+    });
+
+    it('counts events between two positions when the adapter can (positions are not counts)', async () => {
+      if (!store.eventsBetween) return;
+      const result = await store.appendToStream(uniqueStream('count'), Array.from({ length: 4 }, (_, i) => newEvent('Counted', { i })));
+      const [first, , , last] = result.positions;
+      expect(await store.eventsBetween(first, last)).toEqual({ events: 3, capped: false });
+      expect(await store.eventsBetween(first, last, { limit: 2 })).toEqual({ events: 2, capped: true });
+      expect(await store.eventsBetween(last, first)).toEqual({ events: 0, capped: false });
     });
 
     it('reports itself reachable', async () => {

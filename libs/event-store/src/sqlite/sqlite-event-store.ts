@@ -180,6 +180,9 @@ function prepareStatements(db: Database.Database) {
     ),
     all: db.prepare<[bigint, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
     maxPosition: db.prepare<[], { position: bigint | null }>('SELECT max(position) AS position FROM events'),
+    countBetween: db.prepare<[bigint, bigint, number], { events: bigint }>(
+      'SELECT count(*) AS events FROM (SELECT 1 FROM events WHERE position > ? AND position <= ? LIMIT ?)',
+    ),
     ping: db.prepare('SELECT 1'),
   };
 }
@@ -419,6 +422,15 @@ export class SqliteEventStore extends EventStore {
   async headPosition(): Promise<bigint> {
     this.assertOpen();
     return this.statements.maxPosition.get()?.position ?? 0n;
+  }
+
+  /** How many events lie in (after, upTo], counted by the primary key (at most `limit`, default 10 million). */
+  override async eventsBetween(after: bigint, upTo: bigint, options: { limit?: number } = {}): Promise<{ events: number; capped: boolean }> {
+    this.assertOpen();
+    const limit = options.limit ?? 10_000_000;
+    if (upTo <= after) return { events: 0, capped: false };
+    const events = Number(this.statements.countBetween.get(after, upTo, limit)?.events ?? 0n);
+    return { events, capped: events >= limit };
   }
 
   async head(): Promise<ChainPoint> {
