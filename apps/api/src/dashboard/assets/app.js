@@ -788,13 +788,18 @@ async function loadClaims({ more = false } = {}) {
  * claim's unit: replacement.remaining and, for a flyaway, flyawayRemaining), so that Approve is
  * not offered where the API would refuse it. A refusal is still shown if the state moved on.
  */
-async function checkApprovals(claims) {
-  state.approvalBlock = new Map();
-  if (!may.actOnClaims()) return;
+async function checkApprovals(claims, { merge = false } = {}) {
+  if (!may.actOnClaims()) {
+    state.approvalBlock = new Map();
+    return;
+  }
   const serials = [...new Set(claims.filter((c) => c.status === 'open').map((c) => c.serial))];
   const views = await Promise.all(serials.map((serial) =>
     api('GET', `/v1/devices/${encodeURIComponent(serial)}/entitlements`, { query: { minPosition: state.lastPosition } })));
-  serials.forEach((serial, i) => state.approvalBlock.set(serial, views[i].ok ? views[i].data : null));
+  // built aside and swapped in whole, so that a queue and a claim card loading at once do not mix
+  const next = merge ? new Map(state.approvalBlock) : new Map();
+  serials.forEach((serial, i) => next.set(serial, views[i].ok ? views[i].data : null));
+  state.approvalBlock = next;
 }
 
 /** Why Approve is not offered for a claim, or null. */
@@ -961,7 +966,7 @@ async function showClaim(claimId, { scroll = true } = {}) {
     return;
   }
   const c = r.data;
-  if (c.status === 'open' && may.actOnClaims() && !state.approvalBlock.has(c.serial)) await checkApprovals([...state.claims, c]);
+  if (c.status === 'open' && may.actOnClaims()) await checkApprovals([c], { merge: true });
   const mine = role() !== 'service-center' || c.serviceCenterId === state.center;
   const rows = [
     ['Claim id', h('code', { class: 'wrap', id: 'claim-detail-id' }, c.claimId)],
