@@ -8,6 +8,7 @@ import { AuditController } from './controllers/audit.controller';
 import { ClaimsController } from './controllers/claims.controller';
 import { CorrectionsController, ServiceCentersController } from './controllers/admin.controller';
 import { DevicesController } from './controllers/devices.controller';
+import { MeController } from './controllers/me.controller';
 import { OpsController } from './controllers/ops.controller';
 import { PlansController } from './controllers/plans.controller';
 import { CommandRunner } from './http/command-runner';
@@ -31,6 +32,7 @@ export class AppModule {
         CorrectionsController,
         AuditController,
         OpsController,
+        MeController,
       ],
       providers: [
         { provide: LedgerCommands, useValue: new RuntimeCommands(runtime) },

@@ -1,12 +1,14 @@
 /**
  * The /dashboard page and its files are served by the api (public, right content types, within the
- * CSP), from the sources under jest and from the build output after `npm run build`.
+ * CSP), from the sources under jest and from the build output after `npm run build`; GET /v1/me,
+ * which the page asks after sign-in; and the browser suite's skip and fail paths without Chromium.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULE_OF } from '@careledger/domain';
 import { ASSET_TYPES, loadAssets } from '../src/dashboard/assets';
-import { Running, startDashboardApp } from './dashboard.support';
+import { DASHBOARD_TOKENS, Running, startDashboardApp, Who } from './dashboard.support';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -35,9 +37,14 @@ describe('GET /dashboard (the page and its files)', () => {
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain('<script type="module" src="/dashboard/app.js"></script>');
     expect(html).toContain('<link rel="stylesheet" href="/dashboard/app.css">');
-    // nothing from outside (no CDN), no inline handlers (script-src-attr 'none')
+    // nothing from outside (no CDN), no inline handlers (script-src-attr 'none'), scripts or styles
     expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//i);
     expect(html).not.toMatch(/\son[a-z]+=/i);
+    expect(html.match(/<script\b[^>]*>/g)).toEqual(['<script type="module" src="/dashboard/app.js">']);
+    expect(html).not.toMatch(/<style\b|\sstyle=/i);
+    // the center comes from the token: the sign-in form asks for the token only
+    const signin = /<form id="signin"[\s\S]*?<\/form>/.exec(html)![0];
+    expect(signin.match(/<input\b/g)).toHaveLength(1);
   });
 
   it.each([
@@ -74,6 +81,27 @@ describe('GET /dashboard (the page and its files)', () => {
     expect(js).toContain('sessionStorage.setItem(TOKEN_KEY');
     expect(js).not.toMatch(/\blocalStorage\s*[.[]|document\.cookie/);
     for (const [code, rule] of Object.entries(RULE_OF)) expect(js).toContain(`${code}: '${rule}'`);
+    // no inline style attributes set from the script either (style-src 'self' refuses them)
+    expect(js).not.toMatch(/\bstyle:\s*['`]|setAttribute\(\s*'style'|\.innerHTML\s*=/);
+  });
+
+  it('titles every rule id the domain names, so the "why" reads as words', async () => {
+    const js = await (await get('/dashboard/app.js')).text();
+    const block = /const RULE_TITLES = \{([\s\S]*?)\n\};/.exec(js)![1];
+    const titled = new Map([...block.matchAll(/^\s+([TCPWNRIX]\d{1,2}): '((?:[^'\\]|\\.)+)',$/gm)].map((m) => [m[1], m[2]]));
+    // every rule id written in the domain's sources (deciders, fold, explanation, codes)
+    const dir = join(root, 'libs', 'domain', 'src');
+    const used = new Set<string>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/'([TCPWNRIX]\d{1,2})'/g)) used.add(m[1]);
+    }
+    expect(used.size).toBeGreaterThan(30);
+    expect([...used].filter((id) => !titled.has(id))).toEqual([]);
+    // and the sections of RULES.md are complete: T1-T4, C1-C9, P1-P7, W1-W6, N1-N3, R1-R10, I1-I3, X1-X2
+    const sections: [string, number][] = [['T', 4], ['C', 9], ['P', 7], ['W', 6], ['N', 3], ['R', 10], ['I', 3], ['X', 2]];
+    const all = sections.flatMap(([letter, n]) => Array.from({ length: n }, (_, i) => `${letter}${i + 1}`));
+    expect([...titled.keys()].sort()).toEqual(all.sort());
+    for (const title of titled.values()) expect(title.length).toBeGreaterThan(8);
   });
 
   it('finds its files in the build output too (after npm run build)', () => {
@@ -97,4 +125,88 @@ describe('GET /dashboard (the page and its files)', () => {
     expect(sources.ok).toBe(true);
     expect(readFileSync(join(sources.dir, 'index.html'), 'utf8')).toContain('/dashboard/app.js');
   });
+});
+
+describe('GET /v1/me (who the token is, for the page)', () => {
+  let run: Running;
+
+  beforeAll(async () => {
+    run = await startDashboardApp();
+  });
+  afterAll(async () => {
+    await run?.stop();
+  });
+
+  it.each<[Who, Record<string, unknown>]>([
+    ['sc1', { role: 'service-center', roleText: 'service-center:SC-1', actor: 'service-center:SC-1', centerId: 'SC-1' }],
+    ['admin', { role: 'admin', roleText: 'admin', actor: 'admin', centerId: null }],
+    ['auditor', { role: 'auditor', roleText: 'auditor', actor: 'auditor', centerId: null }],
+    ['sales', { role: 'sales', roleText: 'sales', actor: 'sales', centerId: null }],
+    ['registry', { role: 'device-registry', roleText: 'device-registry', actor: 'device-registry', centerId: null }],
+  ])('answers %s with its role and center', async (who, expected) => {
+    const me = await run.call('GET', '/v1/me', who);
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual(expected);
+    expect(DASHBOARD_TOKENS[who].role).toBe(expected.roleText);
+  });
+
+  it('answers 401 without a valid token, and appends nothing', async () => {
+    const anonymous = await run.call<{ code: string }>('GET', '/v1/me', null);
+    expect([anonymous.status, anonymous.body.code]).toEqual([401, 'Unauthorized']);
+    const bogus = await fetch(`${run.base}/v1/me`, { headers: { authorization: 'Bearer not-a-token-at-all' } });
+    expect(bogus.status).toBe(401);
+    expect(await run.app.runtime.store.headPosition()).toBe(0n);
+  });
+
+  it('is in the OpenAPI document with its schema and the 401 problem', async () => {
+    const doc = (await (await fetch(`${run.base}/docs-json`)).json()) as any;
+    const op = doc.paths['/v1/me'].get;
+    expect(op.tags).toEqual(['session']);
+    expect(op.summary).toMatch(/role/);
+    expect(op.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/MeView');
+    expect(Object.keys(doc.components.schemas.MeView.properties)).toEqual(['role', 'roleText', 'actor', 'centerId']);
+    expect(doc.components.schemas.MeView.properties.centerId.nullable).toBe(true);
+    expect(op.responses['401'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+  });
+});
+
+describe('the browser suite without Chromium', () => {
+  const browserSuite = join(__dirname, 'dashboard.browser.e2e.spec.ts');
+  /** Runs jest on the browser suite with Chromium looked for where it is not. */
+  function jestWithoutChromium(env: Record<string, string>, extra: string[] = []): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--colors=false', ...extra, browserSuite], {
+        cwd: root,
+        env: { ...process.env, CARELEDGER_CHROMIUM: '/nonexistent/chromium', CARELEDGER_REQUIRE_BROWSER: '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('jest on the browser suite did not finish within 60 s'));
+      }, 60_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
+  }
+
+  it('skips visibly: the warning and a "todo" whose title says why, even beside other suites (no --verbose)', async () => {
+    // with a second (quick) suite, jest reports per file, not per test, as in `npm test`
+    const { code, output } = await jestWithoutChromium({}, [join(root, 'apps', 'cli', 'test', 'operator-files.spec.ts')]);
+    expect(code).toBe(0);
+    expect(output).toContain('dashboard browser tests skipped: /nonexistent/chromium is not installed');
+    expect(output).toMatch(/Tests:\s+\d+ skipped, 1 todo, (\d+ passed, )?\d+ total/);
+    const verbose = await jestWithoutChromium({}, ['--verbose']);
+    expect(verbose.output).toMatch(/✎ todo SKIPPED: the dashboard browser tests need Chromium at \/nonexistent\/chromium \(apt-get install -y chromium; CARELEDGER_REQUIRE_BROWSER=1 makes this a failure\)/);
+  }, 70_000);
+
+  it('fails with CARELEDGER_REQUIRE_BROWSER=1', async () => {
+    const { code, output } = await jestWithoutChromium({ CARELEDGER_REQUIRE_BROWSER: '1' });
+    expect(code).toBe(1);
+    expect(output).toContain('CARELEDGER_REQUIRE_BROWSER=1 but /nonexistent/chromium is missing');
+  }, 70_000);
 });

@@ -62,11 +62,21 @@ export async function startDashboardApp(): Promise<Running> {
 /** An instant `minutes` before now, ISO with offset. */
 export const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
+const expect201 = (what: string, r: { status: number; body: unknown }) => {
+  if (r.status !== 201 && r.status !== 200) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+};
+
+/** Opens a damage claim at SC-1 through the API (incident and opening at `at`, by default an hour ago); returns its id. */
+export async function openClaimViaApi(run: Running, serial: string, claimRef: string, at: string = minutesAgo(60)): Promise<string> {
+  const r = await run.call<{ claimId: string }>('POST', '/v1/claims', 'sc1', {
+    claimRef, serial, kind: 'damage', cause: 'collision', incidentAt: at, openedAt: at, serviceCenterId: 'SC-1',
+  });
+  expect201(`claim ${claimRef}`, r);
+  return r.body.claimId;
+}
+
 /** A Mavic 3 (US) activated and covered by an online 1-Year plan; center SC-1 registered in the US. */
 export async function seedCoveredUnit(run: Running, serial: string, orderId: string): Promise<{ planId: string }> {
-  const expect201 = (what: string, r: { status: number; body: unknown }) => {
-    if (r.status !== 201 && r.status !== 200) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
-  };
   expect201('activation', await run.call('POST', `/v1/devices/${serial}/activation`, 'registry', { model: 'Mavic 3', region: 'US', activatedAt: minutesAgo(180) }));
   const plan = await run.call<{ planId: string }>('POST', '/v1/plans', 'sales', {
     term: '1y', model: 'Mavic 3', region: 'US', channel: 'online', purchasedAt: minutesAgo(170), orderId, serial,

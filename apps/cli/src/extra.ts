@@ -1,15 +1,11 @@
-/** Further commands (seed, bench) register here: name -> { summary, run }. */
+/** Commands implemented outside main.ts (seed), by name; their options and usage are in args.ts. */
 import type { CliContext } from './main';
 import { seedCommand } from './seed/seed';
 
 export interface CliCommand {
-  summary: string;
   run(ctx: CliContext): Promise<number>;
 }
 
 export const COMMANDS: Record<string, CliCommand> = {
-  seed: {
-    summary: 'generate realistic data through the ledger: --devices N [--seed S] (seed --help)',
-    run: seedCommand,
-  },
+  seed: { run: seedCommand },
 };

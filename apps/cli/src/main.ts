@@ -6,42 +6,38 @@
  *   export [--out FILE]           the whole log as NDJSON (stdout by default)
  *   import --in FILE              restore an NDJSON export into an EMPTY embedded store
  *   sweep [--now T]               record warranty extensions whose condition has settled
+ *   seed --db FILE --devices N    synthetic data into a separate store
  * Configuration as the server: CARELEDGER_DB, CARELEDGER_READ_DB, EVENTSTORE_CONNECTION_STRING,
- * CARELEDGER_CATALOGUE (or --db / --read-db).
+ * CARELEDGER_CATALOGUE (or --db / --read-db). The grammar, checks and usage texts are in args.ts;
+ * `<command> --help` prints and exits 0, a wrong command line exits 2 with one sentence.
  */
 import 'reflect-metadata';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { foldEntitlements, gatherUnit } from '@careledger/domain';
 import { openSqliteEventStore, SqliteEventStore, StoredEvent } from '@careledger/event-store';
 import { rebuild } from '@careledger/projections';
 import { Runtime } from '@careledger/runtime';
+import { EXIT, parseCommandLine, PROGRAM, Values } from './args';
 import { COMMANDS as EXTRA } from './extra';
-
-const USAGE = `usage: careledger <command> [options]
-  rebuild                                   rebuild the read models (fresh tables, then swap)
-  replay --serial S [--at T] [--known-at K] print the entitlement view and its explanation
-  verify                                    check the hash chain of the whole log
-  export [--out FILE]                       write the log as NDJSON (default: stdout)
-  import --in FILE                          restore an NDJSON export into an empty embedded store
-  sweep [--now T]                           record warranty extensions whose condition has settled
-${Object.entries(EXTRA).map(([name, c]) => `  ${name.padEnd(42)}${c.summary}`).join('\n')}
-options: --db FILE (CARELEDGER_DB), --read-db FILE (CARELEDGER_READ_DB), --json`;
 
 export interface CliContext {
   args: string[];
+  /** The options, checked by args.ts. */
+  values: Values;
   dbPath: string;
   readDbPath: string;
   open(project?: boolean): Promise<Runtime>;
 }
 
-function paths(values: { db?: string; 'read-db'?: string }) {
-  const dbPath = resolve(values.db ?? process.env.CARELEDGER_DB ?? join('data', 'careledger.sqlite'));
+/** The store paths. `seed` never falls back on the live store's variables (args.ts requires its --db). */
+function paths(values: { db?: string; 'read-db'?: string }, useEnv: boolean) {
+  const env = useEnv ? process.env : {};
+  const dbPath = resolve(values.db ?? env.CARELEDGER_DB ?? join('data', 'careledger.sqlite'));
   const base = dbPath.replace(/\.[^./\\]+$/, '');
-  const readDbPath = resolve(values['read-db'] ?? process.env.CARELEDGER_READ_DB ?? join(dirname(dbPath), `${base.split(/[\\/]/).pop()}.read.sqlite`));
+  const readDbPath = resolve(values['read-db'] ?? env.CARELEDGER_READ_DB ?? join(dirname(dbPath), `${base.split(/[\\/]/).pop()}.read.sqlite`));
   return { dbPath, readDbPath };
 }
 
@@ -52,28 +48,26 @@ function bar(label: string): SingleBar {
   );
 }
 
+/** The command being run and its store, for error messages. */
+let running = '';
+let runningDb = '';
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === 'help') {
-    console.log(USAGE);
-    return command ? 0 : 2;
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'print') {
+    (parsed.stream === 'stdout' ? process.stdout : process.stderr).write(`${parsed.text}\n`);
+    return parsed.code;
   }
-  const { values } = parseArgs({
-    args: rest,
-    strict: false,
-    options: {
-      db: { type: 'string' },
-      'read-db': { type: 'string' },
-      serial: { type: 'string' },
-      at: { type: 'string' },
-      'known-at': { type: 'string' },
-      out: { type: 'string' },
-      in: { type: 'string' },
-      now: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  const { dbPath, readDbPath } = paths(values as { db?: string; 'read-db'?: string });
+  const { spec, values, args: rest } = parsed;
+  const command = spec.name;
+  running = command;
+  const { dbPath, readDbPath } = paths(values as { db?: string; 'read-db'?: string }, command !== 'seed');
+  runningDb = dbPath;
+  // a command that reads the log must not create an empty store where none was (and report on it)
+  if (spec.needsStore && !process.env.EVENTSTORE_CONNECTION_STRING && !existsSync(dbPath)) {
+    console.error(`${PROGRAM} ${command}: there is no event store at ${dbPath} (nothing was created). Name it with --db FILE or CARELEDGER_DB.`);
+    return EXIT.usage;
+  }
   const open = (project = false) =>
     Runtime.open({
       dbPath,
@@ -98,11 +92,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'replay': {
-      const serial = values.serial as string | undefined;
-      if (!serial) {
-        console.error('replay needs --serial');
-        return 2;
-      }
+      const serial = values.serial as string;
       const rt = await open(false);
       const gathered = await gatherUnit(rt.catalogue, serial, (s) => rt.store.readStream(s));
       if (gathered.events.length === 0) {
@@ -136,38 +126,44 @@ async function main(argv: string[]): Promise<number> {
     case 'export': {
       const rt = await open(false);
       const out: NodeJS.WritableStream = values.out ? createWriteStream(values.out as string) : process.stdout;
+      // a reader that stops early (`export | head`) closes the pipe: stop writing, quietly
+      let closed = false;
+      let failure: Error | null = null;
+      out.on('error', (error: NodeJS.ErrnoException) => {
+        closed = true;
+        if (error.code !== 'EPIPE') failure = error;
+      });
       const head = await rt.store.headPosition();
       const progress = values.out ? bar('export') : null;
       progress?.start(Number(head), 0);
       let after: bigint | null = null;
       let count = 0;
-      for (;;) {
+      while (!closed) {
         const batch: StoredEvent[] = await rt.store.readAll({ after, maxCount: 5000 });
         if (batch.length === 0) break;
         for (const e of batch) {
           const line = JSON.stringify({ ...e, position: e.position.toString() }) + '\n';
-          if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
+          if (!out.write(line)) await drained(out);
+          if (closed) break;
         }
         count += batch.length;
         after = batch[batch.length - 1].position;
         progress?.update(Number(after));
       }
       progress?.stop();
+      if (failure) throw failure;
       if (values.out) await new Promise<void>((r) => out.end(() => r()));
-      console.error(JSON.stringify({ exported: count }));
+      console.error(JSON.stringify(closed ? { exported: count, stopped: 'the reader closed the pipe' } : { exported: count }));
       await rt.close();
       return 0;
     }
     case 'import': {
-      const file = values.in as string | undefined;
-      if (!file || !existsSync(file)) {
-        console.error('import needs --in FILE (an NDJSON export)');
-        return 2;
-      }
+      const file = values.in as string;
       if (process.env.EVENTSTORE_CONNECTION_STRING) {
         console.error('import restores into the embedded store only (positions and hashes are kept)');
         return 2;
       }
+      mkdirSync(dirname(dbPath), { recursive: true });
       const store = openSqliteEventStore({ path: dbPath }) as SqliteEventStore;
       if ((await store.headPosition()) !== 0n) {
         console.error(`${dbPath} is not empty: import only into an empty store`);
@@ -182,9 +178,19 @@ async function main(argv: string[]): Promise<number> {
         count += batch.length;
         batch = [];
       };
+      let lineNumber = 0;
       for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+        lineNumber++;
         if (!line.trim()) continue;
-        const e = JSON.parse(line);
+        let e;
+        try {
+          e = JSON.parse(line);
+        } catch {
+          console.error(`${PROGRAM} import: ${file} line ${lineNumber} is not JSON: not an NDJSON export of careledger (nothing after line ${lineNumber - 1} was imported)`);
+          await flush();
+          await store.close();
+          return EXIT.failed;
+        }
         batch.push({ ...e, position: BigInt(e.position) });
         if (batch.length >= 5000) await flush();
       }
@@ -196,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'sweep': {
       const rt = await open(true);
-      const now = values.now ? new Date(values.now as string) : new Date();
+      const now = values.now ? new Date(values.now as string) : new Date(); // checked by args.ts: an instant with offset
       const result = await rt.sweep(now);
       console.log(JSON.stringify(result));
       await rt.close();
@@ -204,9 +210,9 @@ async function main(argv: string[]): Promise<number> {
     }
     default: {
       const extra = EXTRA[command];
-      if (extra) return extra.run({ args: rest, dbPath, readDbPath, open });
-      console.error(`unknown command ${command}\n${USAGE}`);
-      return 2;
+      if (extra) return extra.run({ args: rest, values, dbPath, readDbPath, open });
+      console.error(`${PROGRAM}: ${command} has no implementation`);
+      return EXIT.failed;
     }
   }
 }
@@ -222,10 +228,34 @@ function printView(view: ReturnType<typeof foldEntitlements>, events: { eventId:
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error instanceof Error ? error.stack : error);
-    process.exit(1);
-  },
-);
+/** Resolves when a stream can take more, or can take nothing any more (error, close). */
+function drained(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('error', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+    out.on('close', done);
+  });
+}
+
+/** Exits once stdout has been handed to the OS (a piped stdout is asynchronous). */
+function exit(code: number): void {
+  process.exitCode = code;
+  if (process.stdout.writableLength === 0 || process.stdout.destroyed) process.exit(code);
+  process.stdout.once('drain', () => process.exit(code));
+  process.stdout.once('error', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  // one sentence, no stack trace (CARELEDGER_DEBUG=1 shows it)
+  let message = error instanceof Error ? error.message : String(error);
+  if ((error as { code?: string }).code === 'SQLITE_NOTADB') message = `${runningDb} is not an event store (${message})`;
+  console.error(`${PROGRAM}${running ? ` ${running}` : ''}: ${message}`);
+  if (process.env.CARELEDGER_DEBUG === '1' && error instanceof Error) console.error(error.stack);
+  exit(EXIT.failed);
+});

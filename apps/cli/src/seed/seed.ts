@@ -7,12 +7,12 @@
  */
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { REGIONS } from '@careledger/domain';
 import { rebuild } from '@careledger/projections';
 import { stableId } from '@careledger/ledger';
 import { Runtime } from '@careledger/runtime';
+import { commandUsage, COMMANDS, EXIT } from '../args';
 import type { CliContext } from '../main';
 import { iso, life, LifeEnv, LifeKind, StepResult } from './life';
 import { Rng } from './rng';
@@ -40,19 +40,6 @@ export interface SeedManifest {
   renewable: { planId: string; purchasedAt: string; orderId: string; currency: string }[];
 }
 
-const USAGE = `usage: careledger seed --devices N [--seed S] [--concurrency C] [--workers W] [--pool P] [--long-share F]
-                       [--horizon DATE] [--manifest FILE] [--no-project] [--sync full|normal] [--quiet]
-  --devices N       units to generate (each with its own life: plan, claims, renewals, ...)
-  --seed S          the generator's seed (default 1); the same seed gives the same commands and event ids
-  --concurrency C   lives in flight at once per process (default 48), so appends share group commits
-  --workers W       processes sharing the work (default 1; 2 uses both cores of a 2-core machine)
-  --pool P          the last P units end with an open claim and a renewable 1-year plan (default 0)
-  --long-share F    share of units with a long history (default 0.01)
-  --horizon DATE    no business time at or after this date (default 2026-11-01, or yesterday if earlier)
-  --manifest FILE   where to write the manifest (default: beside the database, <db>.seed.json)
-  --no-project      leave the read models alone (run \`careledger rebuild\` later)
-  --sync MODE       the event store's synchronous setting (default full)`;
-
 const SAMPLE = 20_000;
 
 interface Options {
@@ -71,26 +58,9 @@ interface Options {
   worker: [number, number] | null;
 }
 
+/** The options, from values args.ts has already checked one by one and against each other. */
 function parse(ctx: CliContext): Options | null {
-  const { values } = parseArgs({
-    args: ctx.args,
-    strict: false,
-    options: {
-      devices: { type: 'string' },
-      seed: { type: 'string' },
-      concurrency: { type: 'string' },
-      workers: { type: 'string' },
-      worker: { type: 'string' },
-      pool: { type: 'string' },
-      'long-share': { type: 'string' },
-      horizon: { type: 'string' },
-      manifest: { type: 'string' },
-      'no-project': { type: 'boolean' },
-      sync: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
+  const values = ctx.values;
   const o = {
     devices: Number(values.devices),
     seed: Number(values.seed ?? 1),
@@ -101,7 +71,7 @@ function parse(ctx: CliContext): Options | null {
     sync: String(values.sync ?? 'full').toUpperCase() as 'FULL' | 'NORMAL',
   };
   const int = (n: number, min: number) => Number.isInteger(n) && n >= min;
-  if (values.help || !int(o.devices, 1) || !int(o.seed, 0) || !int(o.concurrency, 1) || !int(o.workers, 1) || !int(o.pool, 0) || o.pool > o.devices
+  if (!int(o.devices, 1) || !int(o.seed, 0) || !int(o.concurrency, 1) || !int(o.workers, 1) || !int(o.pool, 0) || o.pool > o.devices
     || !(o.longShare >= 0 && o.longShare <= 1) || (o.sync !== 'FULL' && o.sync !== 'NORMAL')) {
     return null;
   }
@@ -120,8 +90,8 @@ function parse(ctx: CliContext): Options | null {
 export async function seedCommand(ctx: CliContext): Promise<number> {
   const o = parse(ctx);
   if (!o) {
-    console.error(USAGE);
-    return 2;
+    console.error(`${commandUsage(COMMANDS.seed)}`);
+    return EXIT.usage;
   }
   if (o.worker) return runWorker(ctx, o);
 
@@ -301,12 +271,27 @@ async function runWorker(ctx: CliContext, o: Options): Promise<number> {
   return 0;
 }
 
+/** The parent's arguments a worker shares: without those the parent sets for it (each may be given once). */
+function workerArgs(args: string[]): string[] {
+  const withValue = new Set(['--workers', '--manifest', '--db', '--read-db']);
+  const flags = new Set(['--no-project', '--quiet']);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].split('=')[0];
+    if (withValue.has(name)) {
+      if (!args[i].includes('=')) i++;
+    } else if (!flags.has(name)) {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
+
 function runWorkers(ctx: CliContext, o: Options, onProgress: (done: number, commands: number, events: number) => void): Promise<Part[]> {
   const status = Array.from({ length: o.workers }, () => ({ done: 0, commands: 0 }));
   const files = status.map((_, w) => `${o.manifestPath}.part${w}`);
   const children = status.map((_, w) => {
-    const args = [...ctx.args.filter((a, i, all) => a !== '--workers' && all[i - 1] !== '--workers' && a !== '--manifest' && all[i - 1] !== '--manifest'),
-      '--worker', `${w}/${o.workers}`, '--manifest', files[w], '--no-project', '--quiet', '--db', ctx.dbPath, '--read-db', ctx.readDbPath];
+    const args = [...workerArgs(ctx.args), '--worker', `${w}/${o.workers}`, '--manifest', files[w], '--no-project', '--quiet', '--db', ctx.dbPath, '--read-db', ctx.readDbPath];
     const child = fork(process.argv[1], ['seed', ...args], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     child.on('message', (m: { done: number; commands: number }) => {
       if (m.done >= 0) status[w] = m;

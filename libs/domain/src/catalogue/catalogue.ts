@@ -69,8 +69,36 @@ export interface FeeTable {
   damage: string[];
   /** The flyaway fee, for flyaway-capable models. */
   flyaway: string | null;
+  /** True when any point of the table is a placeholder (no public source states it). */
   placeholder: boolean;
+  /** A free-text note on where the table comes from. */
   source?: string;
+  /**
+   * Where each point comes from, point by point: the URLs of the public pages (or the seed keys
+   * of RULES.md, e.g. S003) that state it; null for a placeholder point. Absent: every point is a
+   * placeholder, or the catalogue was supplied by configuration without sources.
+   */
+  sources?: FeeSources;
+}
+
+export interface FeeSources {
+  /** One entry per damage fee (same order as `damage`). */
+  damage: (string[] | null)[];
+  /** The flyaway fee's sources; null when it is a placeholder or there is no flyaway fee. */
+  flyaway: string[] | null;
+}
+
+/** What a customer paid for a plan, as a public page states it. It informs; no rule reads it. */
+export interface PlanPrice {
+  model: string;
+  region: Region;
+  /** The plan the page sells; null when the page does not say. */
+  term: PlanTerm | null;
+  price: Money;
+  /** The page's URL (or a seed key). */
+  source: string;
+  /** When the page says it was stated, if it does. */
+  date: string | null;
 }
 
 export interface CatalogueRules {
@@ -93,6 +121,8 @@ export interface CatalogueData {
   rules: CatalogueRules;
   models: Record<string, Omit<ModelInfo, 'name'>>;
   fees: FeeTable[];
+  /** Plan prices stated on public pages, with their sources (optional). */
+  planPrices?: PlanPrice[];
 }
 
 export class Catalogue {
@@ -167,6 +197,12 @@ export class Catalogue {
     return table;
   }
 
+  /** The plan prices the catalogue records for a model in a region (any term), as stated by their sources. */
+  planPrices(model: string, region: string): PlanPrice[] {
+    const name = normaliseModelName(model);
+    return (this.data.planPrices ?? []).filter((p) => normaliseModelName(p.model) === name && p.region === region);
+  }
+
   /** C6: the fee of the n-th (1-based) replacement of a kind. */
   fee(model: string, region: string, policyVersion: PolicyVersionId, kind: 'damage' | 'flyaway', ordinal: number): Money {
     const table = this.feeTable(model, region, policyVersion);
@@ -207,13 +243,33 @@ function validateCatalogue(catalogue: Catalogue): void {
           const table = catalogue.feeTable(model, region, pv.id);
           if (table.damage.length === 0) problems.push(`${model}/${region}/${pv.id}: no damage fee`);
           if (info.flyaway && table.flyaway === null) problems.push(`${model}/${region}/${pv.id}: no flyaway fee`);
+          problems.push(...sourceProblems(table).map((p) => `${model}/${region}/${pv.id}: ${p}`));
         } catch {
           problems.push(`${model}/${region}/${pv.id}: no fee table`);
         }
       }
     }
   }
+  for (const [i, p] of (catalogue.data.planPrices ?? []).entries()) {
+    if (!catalogue.findModel(p.model)) problems.push(`planPrices[${i}]: unknown model ${p.model}`);
+    if (!REGIONS.includes(p.region)) problems.push(`planPrices[${i}]: unknown region ${p.region}`);
+    if (!p.source) problems.push(`planPrices[${i}]: no source`);
+  }
   if (problems.length > 0) throw new Error(`catalogue ${catalogue.version} is incomplete:\n${problems.slice(0, 20).join('\n')}`);
+}
+
+/** A table's per-point sources match its points, and `placeholder` says whether any point lacks one. */
+function sourceProblems(table: FeeTable): string[] {
+  const sources = table.sources;
+  if (!sources) return [];
+  const problems: string[] = [];
+  if (sources.damage.length !== table.damage.length) problems.push(`${sources.damage.length} damage sources for ${table.damage.length} damage fees`);
+  if (table.flyaway === null && sources.flyaway !== null) problems.push('a flyaway source without a flyaway fee');
+  const points = [...sources.damage, ...(table.flyaway === null ? [] : [sources.flyaway])];
+  if (points.some((s) => s !== null && s.length === 0)) problems.push('an empty source list (use null for a placeholder point)');
+  const anyPlaceholder = points.some((s) => s === null);
+  if (table.placeholder !== anyPlaceholder) problems.push(`placeholder is ${table.placeholder} but ${anyPlaceholder ? 'a point has no source' : 'every point has a source'}`);
+  return problems;
 }
 
 function isValidZone(zone: string): boolean {

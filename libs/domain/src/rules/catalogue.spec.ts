@@ -202,7 +202,7 @@ describe('C6: replacement fees by model, region, policy version, kind and ordina
       expect(catalogue.fee('RS 4 Mini', 'EU', pv, 'damage', 2)).toEqual(money('199.00', 'PLN'));
     }
     expect(catalogue.feeTable('Mavic 3', 'US', 'V2023').placeholder).toBe(false);
-    expect(catalogue.feeTable('Mavic 3', 'EU', 'V2023').placeholder).toBe(true);
+    expect(catalogue.feeTable('Mavic 3', 'UK', 'V2023').placeholder).toBe(true);
   });
 
   test('C6: Osmo Action 4 (EU, 2-Year V2023): approvals cost PLN 119, 185, 249 and the 4th, beyond the last listed ordinal, 249', async () => {
@@ -280,6 +280,191 @@ describe('C6: replacement fees by model, region, policy version, kind and ordina
       claim({ claimId: 'C3', incidentAt: '2024-05-01T10:00:00-07:00' }),
     );
     await h.when(approve('P1', 'C3', '2024-05-02T10:00:00-07:00')).then([{ type: 'ClaimApproved', data: { ordinal: 2, fee: usd('199.00') } }]);
+  });
+});
+
+/**
+ * The fee points of ../shared/domain/FEES-SOURCED.md, transcribed: model, region, policy versions,
+ * kind, ordinal (1-based; `each` is ordinal 1 of a one-point table), amount, currency, and a page
+ * that states it. Tiered figures are V2021 and flat ones V2023 where a model has both, else both.
+ */
+const BOTH = ['V2021', 'V2023'];
+const SOURCED: [string, string, string[], 'damage' | 'flyaway', number, string, string, string][] = [
+  ['Mavic 3', 'US', BOTH, 'damage', 1, '159.00', 'USD', 'https://advexure.com/collections/dji-care-refresh/products/dji-care-refresh-for-mavic-3'],
+  ['Mavic 3', 'US', BOTH, 'damage', 2, '199.00', 'USD', 'S003'],
+  ['Mavic 3', 'US', BOTH, 'flyaway', 1, '739.00', 'USD', 'S003'],
+  ['Mavic 3', 'EU', BOTH, 'damage', 1, '759.00', 'PLN', 'https://poistomyynti.com/ga/products/dji-care-refresh-dji-mavic-3-2-year-plan'],
+  ['Mavic 3', 'EU', BOTH, 'damage', 2, '949.00', 'PLN', 'https://poistomyynti.com/ga/products/dji-care-refresh-dji-mavic-3-2-year-plan'],
+  ['Mavic 3', 'EU', BOTH, 'damage', 3, '1049.00', 'PLN', 'https://poistomyynti.com/ga/products/dji-care-refresh-dji-mavic-3-2-year-plan'],
+  ['Mavic 3', 'EU', BOTH, 'flyaway', 1, '3349.00', 'PLN', 'https://poistomyynti.com/ga/products/dji-care-refresh-dji-mavic-3-2-year-plan'],
+  ['Mavic 3 Classic', 'EU', BOTH, 'damage', 1, '829.00', 'PLN', 'https://merivirta.com/products/dji-care-refresh-2-year-mavic-3-classic'],
+  ['Mavic 3 Classic', 'EU', BOTH, 'damage', 2, '999.00', 'PLN', 'https://merivirta.com/products/dji-care-refresh-2-year-mavic-3-classic'],
+  ['Mavic 3 Classic', 'EU', BOTH, 'damage', 3, '1299.00', 'PLN', 'https://merivirta.com/products/dji-care-refresh-2-year-mavic-3-classic'],
+  ['Mavic 3 Classic', 'EU', BOTH, 'flyaway', 1, '3349.00', 'PLN', 'https://merivirta.com/products/dji-care-refresh-2-year-mavic-3-classic'],
+  ['Mavic 3 Pro', 'EU', BOTH, 'damage', 1, '1019.00', 'PLN', 'https://vepor.eu/it/products/dji-care-refresh-piano-2-anni-dji-mavic-3-pro-code'],
+  ['Mavic 3 Pro', 'EU', BOTH, 'damage', 2, '1279.00', 'PLN', 'https://vepor.eu/it/products/dji-care-refresh-piano-2-anni-dji-mavic-3-pro-code'],
+  ['Mavic 3 Pro', 'EU', BOTH, 'damage', 3, '1399.00', 'PLN', 'https://vepor.eu/it/products/dji-care-refresh-piano-2-anni-dji-mavic-3-pro-code'],
+  ['Mavic 3 Pro', 'EU', BOTH, 'flyaway', 1, '4499.00', 'PLN', 'https://vepor.eu/it/products/dji-care-refresh-piano-2-anni-dji-mavic-3-pro-code'],
+  ['Mini 4 Pro', 'EU', BOTH, 'damage', 1, '375.00', 'PLN', 'https://merivirta.com/de/products/dji-care-refresh-dji-mini-4-pro-dwuletni-plan-kod-elektroniczny'],
+  ['Mini 4 Pro', 'EU', BOTH, 'flyaway', 1, '1275.00', 'PLN', 'https://merivirta.com/de/products/dji-care-refresh-dji-mini-4-pro-dwuletni-plan-kod-elektroniczny'],
+  ['Mini 3', 'EU', ['V2021'], 'damage', 1, '289.00', 'PLN', 'https://gearpro.ro/product-rum-3242-DJI-Care-Refresh-Asigurare-DJI-Mini-3-cod-electronic.html'],
+  ['Mini 3', 'EU', ['V2021'], 'damage', 2, '349.00', 'PLN', 'https://baby.co.ua/product/14013019891'],
+  ['Mini 3', 'EU', ['V2023'], 'damage', 1, '289.00', 'PLN', 'https://lemona.ee/en/dji-care-refresh-dji-mini-3-dji.html'],
+  ['Mini 3', 'EU', BOTH, 'flyaway', 1, '1149.00', 'PLN', 'https://lemona.ee/en/dji-care-refresh-dji-mini-3-dji.html'],
+  ['Mini 2 SE', 'EU', BOTH, 'damage', 1, '209.00', 'PLN', 'https://vepor.eu/lt/products/dji-care-refresh-dji-mini-2-se-kodas-elektroninis'],
+  ['Mini 2 SE', 'EU', BOTH, 'damage', 2, '249.00', 'PLN', 'https://vepor.eu/lt/products/dji-care-refresh-dji-mini-2-se-kodas-elektroninis'],
+  ['Avata', 'EU', BOTH, 'damage', 1, '349.00', 'PLN', 'https://vepor.eu/de/products/dji-care-refresh-dji-avata-elektronisch-code'],
+  ['Avata', 'EU', BOTH, 'damage', 2, '379.00', 'PLN', 'https://vepor.eu/de/products/dji-care-refresh-dji-avata-elektronisch-code'],
+  ['Avata', 'EU', BOTH, 'flyaway', 1, '1349.00', 'PLN', 'https://vepor.eu/de/products/dji-care-refresh-dji-avata-elektronisch-code'],
+  ['Osmo Action 4', 'EU', BOTH, 'damage', 1, '119.00', 'PLN', 'https://www.lemona.ee/en/dji-care-refresh-dji-osmo-action-4-dwuletni-plan-kod-elektroniczny-dji.html'],
+  ['Osmo Action 4', 'EU', BOTH, 'damage', 2, '185.00', 'PLN', 'S002'],
+  ['Osmo Action 4', 'EU', BOTH, 'damage', 3, '249.00', 'PLN', 'https://beautychest.lt/products/dji-care-refresh-dji-osmo-action-4-roczny-plan-kod-elektroniczny-dji-care-refresh-dji-osmo-action-4-roczny-plan-kod-elektroniczny'],
+  ['Osmo Action 3', 'EU', ['V2021'], 'damage', 1, '119.00', 'PLN', 'https://cdon.se/produkt/dji-care-refresh-dji-osmo-action-3-kod-elektroniczny-16b31b9807ee52b4'],
+  ['Osmo Action 3', 'EU', ['V2021'], 'damage', 2, '185.00', 'PLN', 'https://cdon.se/produkt/dji-care-refresh-dji-osmo-action-3-kod-elektroniczny-16b31b9807ee52b4'],
+  ['Osmo Action 3', 'EU', ['V2023'], 'damage', 1, '95.00', 'PLN', 'https://wasserman.eu/pl/p/dji-care-refresh-dji-osmo-action-3-797106'],
+  ['Action 2', 'EU', BOTH, 'damage', 1, '89.00', 'PLN', 'https://vepor.eu/sk/products/dji-care-refresh-action-2-2-rocna-ochrana-kod-elektronicky'],
+  ['Action 2', 'EU', BOTH, 'damage', 2, '150.00', 'PLN', 'https://merivirta.com/products/dji-care-refresh-action-2-2-vuotias-suojaus-koodi-elektroninen'],
+  ['Action 2', 'EU', BOTH, 'damage', 3, '185.00', 'PLN', 'https://vepor.eu/sk/products/dji-care-refresh-action-2-2-rocna-ochrana-kod-elektronicky'],
+  ['Pocket 2', 'EU', BOTH, 'damage', 1, '149.00', 'PLN', 'https://merivirta.com/de/products/dji-care-refresh-pocket-2-osmo-pocket-2-code'],
+  ['Pocket 2', 'EU', BOTH, 'damage', 2, '199.00', 'PLN', 'https://merivirta.com/de/products/dji-care-refresh-pocket-2-osmo-pocket-2-code'],
+  ['Osmo Mobile SE', 'EU', BOTH, 'damage', 1, '49.00', 'PLN', 'https://megadron.pl/en/products/dji-care-refresh-2-years-om-se-insurance-27089.html?selected_size=onesize'],
+  ['Osmo Mobile SE', 'EU', BOTH, 'damage', 2, '75.00', 'PLN', 'https://megadron.pl/en/products/dji-care-refresh-2-years-om-se-insurance-27089.html?selected_size=onesize'],
+  ['Osmo Mobile SE', 'EU', BOTH, 'damage', 3, '99.00', 'PLN', 'https://megadron.pl/en/products/dji-care-refresh-2-years-om-se-insurance-27089.html?selected_size=onesize'],
+  ['RS 3', 'EU', BOTH, 'damage', 1, '289.00', 'PLN', 'https://vepor.eu/pl/products/dji-care-refresh-2-letni-plan-dji-rs-3-kod'],
+  ['RS 3 Mini', 'EU', BOTH, 'damage', 1, '209.00', 'PLN', 'https://merivirta.com/pl/products/dji-care-refresh-2-year-plan-dji-rs-3-mini-code'],
+  ['RS 4', 'EU', BOTH, 'damage', 1, '225.00', 'PLN', 'https://megadron.pl/pl/products/dji-care-refresh-rs-4-2-lata-29382.html?selected_size=onesize'],
+  ['RS 4 Pro', 'EU', BOTH, 'damage', 1, '345.00', 'PLN', 'https://digitehnika.ee/en/products/domyslna-nazwa-41/?add-to-cart=3170509'],
+  ['RS 4 Mini', 'EU', BOTH, 'damage', 1, '199.00', 'PLN', 'S004'],
+  ['Mavic Air 2', 'HK', BOTH, 'damage', 1, '569.00', 'HKD', 'https://suburban.com.hk/pages/otg-care-refresh-mavic-air2-hk'],
+  ['Mavic Air 2', 'HK', BOTH, 'damage', 2, '669.00', 'HKD', 'https://suburban.com.hk/pages/otg-care-refresh-mavic-air2-hk'],
+  ['Mini 2', 'JP', BOTH, 'damage', 1, '5990', 'JPY', 'https://drone-journey.com/dji-care-refresh'],
+  ['Mini 2', 'JP', BOTH, 'damage', 2, '6990', 'JPY', 'https://drone-journey.com/dji-care-refresh'],
+];
+
+/** The sources of one point of a table (null: a placeholder point). */
+function pointSources(model: string, region: string, pv: string, kind: 'damage' | 'flyaway', ordinal: number): string[] | null {
+  const table = catalogue.feeTable(model, region, pv);
+  if (!table.sources) return null;
+  return kind === 'flyaway' ? table.sources.flyaway : table.sources.damage[Math.min(ordinal, table.damage.length) - 1];
+}
+
+describe('C6: fee points from public pages (FEES-SOURCED.md), each with its source; the rest marked placeholders', () => {
+  test.each(SOURCED)('%s %s %j: %s #%i is %s %s, sourced', (model, region, versions, kind, ordinal, amount, currency, source) => {
+    for (const pv of versions) {
+      expect([pv, catalogue.fee(model, region, pv, kind, ordinal)]).toEqual([pv, money(amount, currency)]);
+      expect([pv, pointSources(model, region, pv, kind, ordinal)]).toEqual([pv, expect.arrayContaining([source])]);
+    }
+  });
+
+  test('a sourced table lists exactly the sourced points: its last fee is the last one a page states (later ordinals repeat it)', () => {
+    const lastOrdinal = new Map<string, number>();
+    for (const [model, region, versions, kind, ordinal] of SOURCED) {
+      if (kind !== 'damage') continue;
+      for (const pv of versions) lastOrdinal.set(`${model}|${region}|${pv}`, Math.max(ordinal, lastOrdinal.get(`${model}|${region}|${pv}`) ?? 0));
+    }
+    for (const [key, last] of lastOrdinal) {
+      const [model, region, pv] = key.split('|');
+      expect([key, catalogue.feeTable(model, region, pv).damage.length]).toEqual([key, last]);
+    }
+  });
+
+  test('every point carries a source or is a placeholder; a table is marked placeholder exactly when one of its points is', () => {
+    let sourced = 0;
+    let placeholders = 0;
+    for (const table of catalogue.data.fees) {
+      const points = table.sources ? [...table.sources.damage, ...(table.flyaway === null ? [] : [table.sources.flyaway])] : [null];
+      const withoutSource = points.filter((s) => s === null).length;
+      const label = `${table.model}/${table.region}/${table.policyVersions.join('+')}`;
+      expect([label, table.placeholder]).toEqual([label, withoutSource > 0]);
+      for (const s of points) {
+        if (s === null) continue;
+        sourced++;
+        expect(s.length).toBeGreaterThan(0);
+        for (const one of s) expect([label, one]).toEqual([label, expect.stringMatching(/^(https:\/\/\S+|S00[0-4])$/)]);
+      }
+      if (!table.sources) placeholders++;
+    }
+    // the 49 transcribed points are in the catalogue (more as points, since some tables serve both versions)
+    expect(sourced).toBeGreaterThanOrEqual(SOURCED.length);
+    expect(placeholders).toBeGreaterThan(300);
+  });
+
+  test('sources point at the points they state: the sourced points are exactly those of FEES-SOURCED.md and the seeds', () => {
+    const expected = new Set(SOURCED.flatMap(([model, region, versions, kind, ordinal]) => versions.map((pv) => `${model}|${region}|${pv}|${kind}|${ordinal}`)));
+    const actual = new Set<string>();
+    for (const table of catalogue.data.fees) {
+      if (!table.sources) continue;
+      for (const pv of table.policyVersions) {
+        table.sources.damage.forEach((s, i) => s && actual.add(`${table.model}|${table.region}|${pv}|damage|${i + 1}`));
+        if (table.sources.flyaway) actual.add(`${table.model}|${table.region}|${pv}|flyaway|1`);
+      }
+    }
+    expect([...actual].sort()).toEqual([...expected].sort());
+  });
+
+  test('the doubtful statements are not loaded: Air 3 EU stays a placeholder, no GBP Mini 3 Pro fee of 479', () => {
+    for (const pv of BOTH) {
+      expect(catalogue.feeTable('Air 3', 'EU', pv)).toMatchObject({ placeholder: true });
+      expect(catalogue.feeTable('Air 3', 'EU', pv).sources).toBeUndefined();
+      expect(catalogue.fee('Mini 3 Pro', 'UK', pv, 'damage', 1).amount).not.toBe('479.00');
+      expect(catalogue.feeTable('Osmo Mobile 6', 'EU', pv).sources).toBeUndefined();
+    }
+  });
+
+  test('a partly sourced table keeps its unsourced point as a placeholder in the table currency (Mini 2 SE EU flyaway)', () => {
+    const table = catalogue.feeTable('Mini 2 SE', 'EU', 'V2023');
+    expect(table).toMatchObject({ currency: 'PLN', placeholder: true, damage: ['209.00', '249.00'] });
+    expect(table.sources?.flyaway).toBeNull();
+    expect(table.flyaway).toMatch(/^\d+\.00$/);
+  });
+
+  test('C6/C7: Mini 3 EU: a V2021 plan pays the tiered PLN 289 then 349, a V2023 plan PLN 289 for every replacement', async () => {
+    const fees: Record<string, unknown[]> = {};
+    for (const [pv, purchasedAt, year] of [['V2021', '2023-03-10T10:00:00+01:00', '2023'], ['V2023', '2024-03-10T10:00:00+01:00', '2024']] as const) {
+      const ledger = new MemoryLedger();
+      await ledger.run(purchase({ model: 'Mini 3', region: 'EU', purchasedAt }));
+      expect(ledger.entitlements('A', `${year}-03-11`).policyVersion).toBe(pv);
+      fees[pv] = [
+        await replaceUnit(ledger, { serial: 'A', claimId: 'C1', at: `${year}-04-01T10:00:00+02:00`, next: 'B' }),
+        await replaceUnit(ledger, { serial: 'B', claimId: 'C2', at: `${year}-05-01T10:00:00+02:00`, next: 'C' }),
+      ];
+    }
+    expect(fees).toEqual({ V2021: [money('289.00', 'PLN'), money('349.00', 'PLN')], V2023: [money('289.00', 'PLN'), money('289.00', 'PLN')] });
+  });
+
+  test('the catalogue refuses a table whose placeholder mark contradicts its sources, or whose sources do not match its points', () => {
+    const table = (d: CatalogueData) => d.fees.find((f) => f.model === 'Mavic 3' && f.region === 'EU')!;
+    expect(() => configured((d) => { table(d).sources!.damage[1] = null; })).toThrow(/placeholder is false but a point has no source/);
+    expect(() => configured((d) => { table(d).placeholder = true; })).toThrow(/placeholder is true but every point has a source/);
+    expect(() => configured((d) => { table(d).sources!.damage.pop(); })).toThrow(/2 damage sources for 3 damage fees/);
+    // a catalogue supplied by configuration may carry real fees without sources
+    expect(() => configured((d) => { delete table(d).sources; })).not.toThrow();
+  });
+});
+
+describe('Plan prices stated on public pages, each with its source', () => {
+  test('every plan price names a known model, a source page and a currency; the transcribed ones are there', () => {
+    const prices = catalogue.data.planPrices ?? [];
+    expect(prices).toHaveLength(40);
+    for (const p of prices) {
+      expect(catalogue.findModel(p.model)).toBeDefined();
+      expect(p.source).toMatch(/^https:\/\/\S+$/);
+      expect(p.price.amount).toMatch(/^\d+(\.\d{2})?$/);
+    }
+    expect(catalogue.planPrices('Mavic 3', 'US')).toEqual([
+      { model: 'Mavic 3', region: 'US', term: '1y', price: usd('239.00'), source: 'https://advexure.com/collections/dji-care-refresh/products/dji-care-refresh-for-mavic-3', date: null },
+    ]);
+    expect(catalogue.planPrices('Mini 3', 'EU').map((p) => [p.term, p.price, p.date])).toEqual([
+      ['1y', money('299.00', 'PLN'), '2023'],
+      ['2y', money('499.00', 'PLN'), '2023'],
+    ]);
+    expect(catalogue.planPrices('Osmo Action 3', 'EU').map((p) => p.price)).toEqual([money('454.00', 'SEK'), money('154.39', 'PLN')]);
+    expect(catalogue.planPrices('RS 4 Pro', 'EU')[0]).toMatchObject({ term: null, price: money('110.35', 'EUR') });
+    expect(catalogue.planPrices('Mini 2', 'JP').map((p) => [p.term, p.price.amount])).toEqual([['1y', '6160'], ['2y', '9680']]);
+  });
+
+  test('a plan price for a model the catalogue does not know is refused when the catalogue loads', () => {
+    expect(() => configured((d) => { d.planPrices!.push({ model: 'Phantom 4', region: 'US', term: '1y', price: usd('99.00'), source: 'https://example.invalid', date: null }); })).toThrow(/unknown model Phantom 4/);
   });
 });
 

@@ -1,6 +1,8 @@
-// CareLedger service-center dashboard: one vanilla ES module, no dependencies, no outside network.
-// Every data call goes to the v1 API (API.md) with the agent's token as a Bearer credential; the
-// token lives in sessionStorage only (this tab), never in localStorage or cookies.
+// CareLedger service desk: one vanilla ES module, no dependencies, no outside network, no inline
+// script or style (it runs under script-src 'self' and style-src 'self'). Every data call goes to
+// the v1 API (API.md) with the agent's token as a Bearer credential; the token lives in
+// sessionStorage only (this tab), never in localStorage or cookies. Who the agent is (role and,
+// for a service center, its center) comes from GET /v1/me: the page offers only what the role may do.
 
 const TOKEN_KEY = 'careledger.dashboard.token';
 const CENTER_KEY = 'careledger.dashboard.center';
@@ -22,6 +24,76 @@ const RULE_OF = {
   OccurredInFuture: 'T4', NotCorrectable: 'X1',
 };
 
+// Every rule id of RULES.md and a short title, so that the "why" reads as words (the id stays beside it).
+const RULE_TITLES = {
+  T1: 'Windows are whole days, half-open [from, until)',
+  T2: 'Calendar arithmetic in the region\'s zone',
+  T3: 'The 48-hour, 30-day and 72-hour windows are exact',
+  T4: 'Business time and recorded time',
+  C1: 'Model categories',
+  C2: 'Flyaway-capable models',
+  C3: 'Safe-use-reward models',
+  C4: 'International-coverage models',
+  C5: 'Sales regions',
+  C6: 'Replacement fees by model, region and ordinal',
+  C7: 'Policy versions (V2021, V2023)',
+  C8: 'Official warranty period',
+  C9: 'Discounted-repair and factory-maintenance quotas',
+  P1: 'Plan types',
+  P2: 'A chain covers at most 36 months',
+  P3: 'One plan chain per device in its life',
+  P4: 'First-purchase window after activation',
+  P5: 'Plan and product from the same region',
+  P6: 'Effective date by sales channel',
+  P7: 'No plan for a unit with an inherited plan',
+  W1: '1-Year plan windows',
+  W2: '2-Year plan windows and extended warranty',
+  W3: 'Renewals and Care Refresh+ start where the plan ends',
+  W4: 'Safe-use reward',
+  W5: 'Warranty extensions are recorded when granted',
+  W6: 'Quotas belong to each plan term',
+  N1: 'A renewal needs a plan chain',
+  N2: 'Renewal up to 15 days after expiry',
+  N3: 'Care Refresh+ conditions',
+  R1: 'Replacement quotas',
+  R2: 'Incident and claim inside the replacement window',
+  R3: 'Only the unit bound to the plan can claim',
+  R4: 'Flyaway conditions',
+  R5: 'Exclusions',
+  R6: 'Service region',
+  R7: 'Quota reserved at approval; fee by ordinal',
+  R8: 'Standard-warranty repairs use no balance',
+  R9: 'Express replacement',
+  R10: 'Which refusal answers first',
+  I1: 'Replacement units inherit the plan',
+  I2: 'Inheritance down a chain of replacements',
+  I3: 'A replacement bought outside the plan is a new device',
+  X1: 'Corrections void or amend, never edit',
+  X2: 'Conflicts after a correction are flagged',
+};
+
+const FIELD_LABELS = {
+  coverage: 'Coverage',
+  policyVersion: 'Policy version',
+  chain: 'Plan chain',
+  inheritedFrom: 'Inherited from',
+  transferredTo: 'Transferred to',
+  'replacement.window': 'Replacement window',
+  'replacement.remaining': 'Replacements left',
+  'replacement.used': 'Replacements used',
+  'replacement.flyawayRemaining': 'Flyaway replacements left',
+  'replacement.nextFee': 'Next replacement fee',
+  'warranty.official': 'Official warranty',
+  'warranty.coveredUntil': 'Warranty covered until',
+  'warranty.extensions': 'Warranty extensions',
+  safeUseReward: 'Safe-use reward',
+  'discountedRepairs.remaining': 'Discounted repairs left',
+  'factoryMaintenance.remaining': 'Factory maintenance left',
+  renewal: 'Renewal',
+  carePlus: 'Care Refresh+',
+  conflicts: 'Conflicts',
+};
+
 const REASONS = {
   NoPlanToRenew: 'there is no plan chain to renew',
   RenewalWindowClosed: 'the latest plan ended more than 15 days ago',
@@ -41,6 +113,7 @@ const STATUSES = [
   ['', 'All'], ['open', 'Open'], ['approved', 'Approved'], ['awaitingPayment', 'Awaiting payment'], ['paid', 'Paid'],
   ['fulfilled', 'Fulfilled'], ['denied', 'Denied'], ['cancelled', 'Cancelled'],
 ];
+const LIVE_STATUSES = ['open', 'approved', 'paid'];
 
 const ACTIONS = {
   approve: { label: 'Approve', path: 'approval', done: 'approved' },
@@ -57,11 +130,16 @@ const ACTIONS_BY_STATUS = {
 
 const state = {
   token: null,
+  /** GET /v1/me: { role, roleText, actor, centerId } */
+  me: null,
   center: '',
+  centerName: null,
   tab: 'lookup',
   claimsStatus: '',
   claims: [],
   claimsCursor: null,
+  /** serial -> why Approve is not offered for its open claims (null: it is) */
+  approvalBlock: new Map(),
   /** the global position of the last command this page sent (read-your-writes) */
   lastPosition: undefined,
 };
@@ -107,6 +185,12 @@ function badge(value, extra) {
   return h('span', { class: `badge ${String(value).replace(/[^a-z-]/gi, '')}`, ...extra }, value);
 }
 
+/** A table cell that stacks as "label: value" on a phone (see .stack in app.css); its content in one box. */
+const td = (label, attrs, ...children) => {
+  const empty = children.flat(Infinity).every((c) => c === null || c === undefined || c === false || c === '—' || c === '');
+  return h('td', { 'data-label': label, 'data-empty': empty ? '' : null, ...attrs }, h('div', { class: 'cell' }, empty ? '—' : children));
+};
+
 // ---------------------------------------------------------------- time and formats
 
 const pad = (n, width = 2) => String(Math.trunc(Math.abs(n))).padStart(width, '0');
@@ -150,17 +234,38 @@ function normalizeAt(value) {
 const fmtMoney = (m) => (m ? `${m.amount} ${m.currency}` : '—');
 const fmtWindow = (w) => (w ? `${w.from} → ${w.until}` : '—');
 const fmtInstant = (t) => (t ? String(t).replace('T', ' ').replace(/(:\d{2})\.\d+/, '$1') : '—');
+const shortId = (id) => String(id ?? '').slice(0, 8);
 
 function ruleOf(code, field) {
   if (field === 'carePlus' && code === 'NoReplacementsRemaining') return 'N3';
   return RULE_OF[code] ?? null;
 }
 
+const ruleText = (id) => (RULE_TITLES[id] ? `${id} · ${RULE_TITLES[id]}` : id);
+
 function newKey() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+// ---------------------------------------------------------------- roles
+
+const role = () => state.me?.role ?? null;
+/** What the signed-in role may do (API.md roles); the page offers nothing else. */
+const may = {
+  /** the center's claim queue and figures */
+  seeCenter: () => ['service-center', 'auditor', 'admin'].includes(role()),
+  /** open claims and move them through the workflow */
+  actOnClaims: () => ['service-center', 'admin'].includes(role()),
+  /** a claim's own view (a service center: its own claims) */
+  readClaims: () => ['service-center', 'auditor', 'admin'].includes(role()),
+  /** the decision log */
+  readDecisions: () => ['auditor', 'admin'].includes(role()),
+  /** pick any center (a service center's comes with its token) */
+  chooseCenter: () => ['auditor', 'admin'].includes(role()),
+};
+const tabAllowed = (name) => (name === 'claims' || name === 'stats' ? may.seeCenter() : true);
 
 // ---------------------------------------------------------------- API
 
@@ -194,17 +299,18 @@ async function api(method, path, { query, body, key } = {}) {
   return { ok: false, status: response.status, problem };
 }
 
-/** A problem+json answer, with its code and (for business refusals) the rule that refused. */
+/** A problem+json answer, with its code and (for business refusals) the rule that refused, in words. */
 function problemView(p, context) {
-  const rule = p.rule ?? null;
+  const rule = p.rule ?? RULE_OF[p.code] ?? null;
   return h(
     'div',
     { class: 'problem', role: 'alert', 'data-code': p.code, 'data-rule': rule ?? '', 'data-status': p.status },
     h('div', null,
       context ? `${context}: ` : '',
       h('span', { class: 'code' }, `${p.status ? `${p.status} ` : ''}${p.code}`),
-      rule ? h('span', { class: 'rule' }, ` · rule ${rule}`) : null,
+      rule ? h('span', { class: 'rule', title: RULE_TITLES[rule] ?? '' }, ` · rule ${rule}`) : null,
       p.detail ? ` — ${p.detail}` : ''),
+    rule && RULE_TITLES[rule] ? h('div', { class: 'rule-title' }, `${rule}: ${RULE_TITLES[rule]}`) : null,
     Array.isArray(p.errors) && p.errors.length > 0
       ? h('ul', null, p.errors.map((e) => h('li', null, h('code', null, e.field || '(body)'), ' ', e.message)))
       : null,
@@ -234,22 +340,35 @@ function banner(message, kind = 'error') {
 
 // ---------------------------------------------------------------- session
 
-function signIn(token, center) {
-  sessionStorage.setItem(TOKEN_KEY, token);
-  sessionStorage.setItem(CENTER_KEY, center);
+/** Asks who the token is; keeps it (this tab only) when the API knows it. */
+async function signIn(token, { restoring = false } = {}) {
   state.token = token;
-  state.center = center;
+  const r = await api('GET', '/v1/me');
+  if (!r.ok) {
+    // a 401 has signed out already with the API's words
+    if (r.status !== 401) signOut(`${r.problem.status} ${r.problem.code}: ${r.problem.detail ?? 'the API did not say who this token is.'}`);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.me = r.data;
+  state.center = r.data.centerId ?? (may.chooseCenter() ? sessionStorage.getItem(CENTER_KEY) ?? '' : '');
+  state.centerName = null;
+  if (!restoring) banner('Signed in. The token is kept for this tab only.', 'info');
   showApp();
+  if (state.center && may.seeCenter()) void loadCenterName();
 }
 
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
+  state.me = null;
   state.claims = [];
   state.claimsCursor = null;
-  for (const id of ['#lookup-result', '#claims-list', '#claims-message', '#stats-result', '#audit-result']) $(id).replaceChildren();
+  state.approvalBlock = new Map();
+  for (const id of ['#lookup-result', '#claims-list', '#claims-message', '#claim-detail', '#stats-result', '#audit-result']) $(id).replaceChildren();
+  resetClaimForm($('#open-claim'));
+  $('#open-claim').hidden = true;
   $('#signin-token').value = '';
-  $('#signin-center').value = sessionStorage.getItem(CENTER_KEY) ?? '';
   $('#signin').hidden = false;
   $('#session').hidden = true;
   $('#app').hidden = true;
@@ -258,40 +377,68 @@ function signOut(message) {
 }
 
 function showApp() {
+  const me = state.me;
   $('#signin').hidden = true;
   $('#session').hidden = false;
+  $('#whoami').textContent = me.actor && me.actor !== me.roleText ? `${me.actor} (${me.roleText})` : me.roleText;
+  $('#whoami').dataset.role = me.role;
+  $('#center-form').hidden = !may.chooseCenter();
   $('#session-center').value = state.center;
+  $('#center-locked').hidden = role() !== 'service-center';
+  renderCenterLabel();
+  for (const button of $$('.tabs button')) button.hidden = !tabAllowed(button.dataset.tab);
+  $('#open-claim-toggle').hidden = !may.actOnClaims();
+  $('#claims-readonly').hidden = !(may.seeCenter() && !may.actOnClaims());
   $('#signed-out').hidden = true;
   $('#app').hidden = false;
   const fromHash = location.hash.slice(1);
-  selectTab(TABS.includes(fromHash) ? fromHash : state.tab);
+  const wanted = TABS.includes(fromHash) ? fromHash : state.tab;
+  selectTab(tabAllowed(wanted) ? wanted : 'lookup');
 }
 
-/** Signing in asks for the center's figures once: a bad token (401) signs out, a 403 is said at once. */
-async function checkToken(center) {
+function renderCenterLabel() {
+  const el = $('#center-locked');
+  el.replaceChildren('Center ', h('b', { id: 'center-id' }, state.center), state.centerName ? ` · ${state.centerName}` : '', h('span', { class: 'muted' }, ' (from your token)'));
+  $('#open-claim-center').textContent = state.center ? `at ${state.center}` : '';
+}
+
+/** The center's name from its figures, once; a refusal is said at once. */
+async function loadCenterName() {
+  const center = state.center;
   const r = await api('GET', `/v1/service-centers/${encodeURIComponent(center)}/dashboard`);
-  if (!r.ok && r.status !== 401 && state.token) banner(`${r.problem.status} ${r.problem.code}: ${r.problem.detail ?? ''} Unit lookups may still work.`);
+  if (!state.token || center !== state.center) return;
+  if (r.ok) {
+    state.centerName = r.data.name ?? null;
+    renderCenterLabel();
+  } else if (r.status !== 401) {
+    banner(`${r.problem.status} ${r.problem.code}: ${r.problem.detail ?? ''} Unit lookups may still work.`);
+  }
 }
 
 function setCenter(center) {
   state.center = center;
+  state.centerName = null;
   sessionStorage.setItem(CENTER_KEY, center);
   $('#session-center').value = center;
   state.claims = [];
   state.claimsCursor = null;
+  $('#claim-detail').replaceChildren();
+  $('#claims-message').replaceChildren();
+  renderCenterLabel();
   if (state.tab === 'claims') void loadClaims();
   if (state.tab === 'stats') void loadStats();
 }
 
 function centerMissing(target) {
   if (state.center) return false;
-  target.replaceChildren(h('div', { class: 'empty' }, 'Enter a service-center id at the top (Center, then Switch).'));
+  target.replaceChildren(h('div', { class: 'empty' }, 'Choose a service center at the top (Center, then Switch).'));
   return true;
 }
 
 // ---------------------------------------------------------------- tabs
 
 function selectTab(name) {
+  if (!tabAllowed(name)) name = 'lookup';
   state.tab = name;
   for (const button of $$('.tabs button')) button.setAttribute('aria-selected', String(button.dataset.tab === name));
   for (const tab of TABS) $(`#tab-${tab}`).hidden = tab !== name;
@@ -305,11 +452,36 @@ function selectTab(name) {
 async function lookup(serial, at) {
   const out = $('#lookup-result');
   out.replaceChildren(loading());
-  const r = await api('GET', `/v1/devices/${encodeURIComponent(serial)}/entitlements`, {
-    query: { at: normalizeAt(at), explain: 'true', minPosition: state.lastPosition },
-  });
+  const path = `/v1/devices/${encodeURIComponent(serial)}`;
+  const [r, hist] = await Promise.all([
+    api('GET', `${path}/entitlements`, { query: { at: normalizeAt(at), explain: 'true', minPosition: state.lastPosition } }),
+    api('GET', `${path}/history`, { query: { minPosition: state.lastPosition } }),
+  ]);
   if (!state.token) return;
-  out.replaceChildren(r.ok ? entitlementCard(r.data) : problemView(r.problem, `Lookup of ${serial}`));
+  if (!r.ok) {
+    out.replaceChildren(problemView(r.problem, `Lookup of ${serial}`));
+    return;
+  }
+  const events = new Map((hist.ok ? hist.data.events ?? [] : []).map((e) => [e.eventId, e]));
+  const claims = r.data.planId ? await unitClaims(r.data.planId) : { ok: true, items: [] };
+  if (!state.token) return;
+  out.replaceChildren(entitlementCard(r.data, events, claims));
+}
+
+/** The plan's claims (GET /v1/plans/{planId}); the live ones with their details where the role may read them. */
+async function unitClaims(planId) {
+  const plan = await api('GET', `/v1/plans/${encodeURIComponent(planId)}`);
+  if (!plan.ok) return { ok: false, problem: plan.problem, items: [] };
+  const items = plan.data.claims ?? [];
+  const live = items.filter((c) => LIVE_STATUSES.includes(c.status));
+  const details = may.readClaims()
+    ? await Promise.all(live.map((c) => api('GET', `/v1/claims/${encodeURIComponent(c.claimId)}`)))
+    : live.map(() => null);
+  return {
+    ok: true,
+    items,
+    live: live.map((c, i) => ({ ...c, detail: details[i]?.ok ? details[i].data : null, elsewhere: details[i]?.status === 403 })),
+  };
 }
 
 function lookupSerial(serial) {
@@ -323,7 +495,7 @@ function serialLink(serial) {
   return h('button', { type: 'button', class: 'link mono', title: `Look up ${serial}`, on: { click: () => lookupSerial(serial) } }, serial);
 }
 
-function entitlementCard(v) {
+function entitlementCard(v, events, claims) {
   const repl = v.replacement ?? {};
   const explanation = Object.fromEntries((v.explanation ?? []).map((e) => [e.field, e]));
   const rulesFor = (field) => explanation[field]?.rules ?? [];
@@ -333,10 +505,11 @@ function entitlementCard(v) {
       badge(v.coverage, { 'data-field': 'coverage', title: `coverage (rules ${rulesFor('coverage').join(', ') || '—'})` }),
       h('span', null, [v.model, v.region].filter(Boolean).join(' · ') || 'unknown model'),
       v.policyVersion ? h('span', { class: 'muted' }, `policy ${v.policyVersion}`) : null,
-      v.planId ? h('span', { class: 'muted' }, 'plan ', h('code', null, v.planId)) : null,
+      v.planId ? h('span', { class: 'muted' }, 'plan ', h('code', { class: 'wrap' }, v.planId)) : null,
       h('span', { class: 'muted' }, `as of ${fmtInstant(v.at)} · checkpoint ${v.checkpoint ?? '—'}`),
     ),
     unitsView(v),
+    unitClaimsView(v, claims),
     h('div', { class: 'tiles' },
       tile('Replacements left', repl.remaining ?? 0, `used ${repl.used ?? 0}`, 'replacement.remaining'),
       tile('Flyaway left', repl.flyawayRemaining ?? 0, 'of the total', 'replacement.flyawayRemaining'),
@@ -348,7 +521,7 @@ function entitlementCard(v) {
       tile('Safe-use reward', v.safeUseReward?.status ?? '—', fmtWindow(v.safeUseReward?.window), 'safeUseReward.status'),
     ),
     h('h3', null, 'Windows'),
-    timelineSvg(v),
+    timelineView(v),
     h('div', { class: 'grid2' },
       h('div', null,
         h('h3', null, 'Plan chain'),
@@ -366,26 +539,69 @@ function entitlementCard(v) {
       h('div', null,
         h('h3', null, 'Renewal and Care Refresh+'),
         eligibilityView('Renewal (1-Year)', v.renewal, 'renewal', rulesFor('renewal')),
-        h('div', { style: 'height:8px' }),
+        h('div', { class: 'gap' }),
         eligibilityView('Care Refresh+', v.carePlus, 'carePlus', rulesFor('carePlus')),
         v.conflicts?.length
-          ? [h('h3', null, 'Conflicts to settle'), v.conflicts.map((c) => h('div', { class: 'problem' }, h('span', { class: 'code' }, `rule ${c.rule}`), ` — ${c.detail} `, h('code', null, (c.eventIds ?? []).join(', '))))]
+          ? [h('h3', null, 'Conflicts to settle'), v.conflicts.map((c) => h('div', { class: 'problem' }, h('span', { class: 'code' }, `rule ${ruleText(c.rule)}`), ` — ${c.detail} `, h('code', { class: 'wrap' }, (c.eventIds ?? []).join(', '))))]
           : null,
         h('h3', null, 'Replacement window'),
         h('div', null, fmtWindow(repl.window)),
       ),
     ),
-    v.explanation?.length
-      ? h('details', { class: 'explain' },
-          h('summary', null, 'Why: the rules and events behind each field'),
-          h('table', null,
-            h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'Rules'), h('th', null, 'Events'))),
-            h('tbody', null, v.explanation.map((e) => h('tr', null, h('td', null, h('code', null, e.field)), h('td', null, e.rules.join(', ')), h('td', { class: 'mono' }, (e.eventIds ?? []).join(' ')))))))
-      : null,
-    h('div', { class: 'actions', style: 'margin-top:10px' },
+    v.explanation?.length ? explanationView(v.explanation, events) : null,
+    h('div', { class: 'actions card-actions' },
+      may.actOnClaims() && v.coverage === 'active'
+        ? h('button', { type: 'button', id: 'claim-for-unit', on: { click: () => openClaimForm(v.serial) } }, `Open a claim for ${v.serial}`)
+        : null,
       h('button', { type: 'button', class: 'secondary', on: { click: () => openAudit(v.serial) } }, 'History and disputes for this unit'),
     ),
   );
+}
+
+/** The unit's open claims (open, approved or paid), from its plan; the closed ones counted. */
+function unitClaimsView(v, claims) {
+  if (!v.planId) return null;
+  if (!claims.ok) return h('div', { id: 'unit-claims' }, problemView(claims.problem, 'The plan\'s claims'));
+  const live = claims.live ?? [];
+  const closed = claims.items.length - live.length;
+  const head = h('h3', null, `Open claims (${live.length})`, closed ? h('span', { class: 'muted' }, ` · ${closed} closed on this plan`) : null);
+  if (live.length === 0) return h('div', { id: 'unit-claims', 'data-open': '0' }, head, h('div', { class: 'empty' }, 'No open claim on this unit\'s plan.'));
+  return h('div', { id: 'unit-claims', 'data-open': String(live.length) }, head,
+    h('ul', { class: 'claim-list' }, live.map((c) => {
+      const d = c.detail;
+      return h('li', { 'data-claim-id': c.claimId, 'data-claim-ref': c.claimRef, 'data-status': c.status },
+        h('b', null, c.claimRef), ' ', badge(c.status), ' ', c.kind,
+        c.serial !== v.serial ? h('span', { class: 'muted' }, ` · on ${c.serial}`) : null,
+        d ? h('span', { class: 'muted' }, ` · opened ${fmtInstant(d.openedAt)} at ${d.serviceCenterId}${d.fee ? ` · fee ${fmtMoney(d.fee)}` : ''}`) : null,
+        c.elsewhere ? h('span', { class: 'muted' }, ' · at another service center') : null,
+        ' ',
+        d ? h('button', { type: 'button', class: 'link', 'data-open-claim': c.claimId, on: { click: () => showClaim(c.claimId) } }, 'Show claim') : null,
+        h('span', { class: 'sub mono', title: `claim id ${c.claimId}` }, shortId(c.claimId)),
+      );
+    })));
+}
+
+/** The "why": per field, the rules in words and the facts (event type, when it happened and when it was recorded). */
+function explanationView(explanation, events) {
+  const rows = explanation.map((e) => h('tr', { 'data-field': e.field },
+    td('Field', null, h('b', null, FIELD_LABELS[e.field] ?? e.field), h('div', { class: 'sub mono' }, e.field)),
+    td('Rules', null, h('ul', { class: 'rules' }, (e.rules ?? []).map((id) => h('li', { 'data-rule': id, title: `rule ${id}` },
+      h('span', { class: 'rule-id' }, id), ' ', RULE_TITLES[id] ?? '')))),
+    td('Facts', null, (e.eventIds ?? []).length === 0
+      ? h('span', { class: 'muted' }, 'none: the catalogue and the rules alone')
+      : h('ul', { class: 'facts' }, e.eventIds.map((id) => {
+          const ev = events.get(id);
+          return h('li', { 'data-event-id': id, title: `event ${id}${ev ? ` · ${ev.streamId} @ ${ev.revision} · position ${ev.position}` : ''}` },
+            ev ? h('b', { class: 'event-type' }, ev.type) : h('span', { class: 'muted' }, 'an event outside this unit\'s history'),
+            ev ? h('div', { class: 'when' }, `happened ${fmtInstant(ev.occurredAt)} · recorded ${fmtInstant(ev.recordedAt)}`) : null,
+            h('span', { class: 'sub mono' }, shortId(id)));
+        }))),
+  ));
+  return h('details', { class: 'explain', id: 'explain' },
+    h('summary', null, 'Why: the rules and facts behind each field'),
+    h('table', { id: 'explain-table', class: 'stack stack-block' },
+      h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'Rules'), h('th', null, 'Facts (events)'))),
+      h('tbody', null, rows)));
 }
 
 function tile(label, value, sub, field) {
@@ -414,9 +630,37 @@ function eligibilityView(title, e, field, rules) {
     e.eligible
       ? h('div', null, e.deadline ? `Eligible; buy before ${fmtInstant(e.deadline)}.` : 'Eligible.')
       : h('div', null, 'Refused: ', h('code', null, code ?? 'not eligible'), rule ? ` · rule ${rule}` : '', REASONS[code] ? ` — ${REASONS[code]}` : ''),
-    rules.length ? h('div', { class: 'muted' }, `Rules considered: ${rules.join(', ')}`) : null,
+    rules.length ? h('div', { class: 'muted' }, 'Rules considered: ', rules.map((id, i) => [i ? ', ' : '', h('span', { title: RULE_TITLES[id] ?? id }, id)])) : null,
   );
 }
+
+// ---------------------------------------------------------------- charts drawn to the width they get
+
+/** The width a card's content gets in `main`, so that SVG text is drawn at 1:1 and stays readable. */
+function contentWidth(max) {
+  const main = $('main');
+  const width = (main?.clientWidth ?? 960) - (window.innerWidth < 600 ? 56 : 76);
+  return Math.max(280, Math.min(max, Math.round(width)));
+}
+
+const redraw = new WeakMap();
+/** A box holding an SVG that is drawn again at the new width when the window is resized. */
+function responsive(className, draw) {
+  const box = h('div', { class: className }, draw());
+  redraw.set(box, draw);
+  return box;
+}
+
+let resizeTimer = null;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    for (const box of $$('.timeline-box, .chart-box')) {
+      const draw = redraw.get(box);
+      if (draw) box.replaceChildren(draw());
+    }
+  }, 150);
+});
 
 // ---------------------------------------------------------------- windows timeline (inline SVG)
 
@@ -425,17 +669,26 @@ const dayOf = (date) => {
   return Date.UTC(y, m - 1, d) / 86_400_000;
 };
 
+function timelineView(v) {
+  const hasWindows = Boolean(v.chain?.length || v.replacement?.window || v.warranty?.official || v.warranty?.extensions?.length || v.safeUseReward?.window);
+  const legend = h('div', { class: 'legend' },
+    [['plan', 'plan terms'], ['repl', 'replacement window'], ['warr', 'official warranty'], ['ext', 'warranty extensions'], ['reward', 'safe-use reward']]
+      .map(([kind, label]) => h('span', null, h('i', { class: `swatch seg-${kind}` }), label)),
+    h('span', null, 'faded: pending · dashed red line: the "as of" time · windows are half-open [from, until)'));
+  return h('div', null, responsive('timeline-box', () => timelineSvg(v)), hasWindows ? legend : null);
+}
+
 function timelineSvg(v) {
   const lanes = [];
-  const chain = (v.chain ?? []).map((t) => ({ ...t, label: t.kind, color: 'var(--plan)' }));
+  const chain = (v.chain ?? []).map((t) => ({ ...t, label: t.kind, kind: 'plan' }));
   if (chain.length) lanes.push({ name: 'Plan chain', segments: chain });
-  if (v.replacement?.window) lanes.push({ name: 'Replacement', segments: [{ ...v.replacement.window, label: `replacement · ${v.replacement.remaining} left`, color: 'var(--repl)' }] });
-  if (v.warranty?.official) lanes.push({ name: 'Warranty', segments: [{ ...v.warranty.official, label: 'official warranty', color: 'var(--warr)' }] });
+  if (v.replacement?.window) lanes.push({ name: 'Replacement', segments: [{ ...v.replacement.window, label: `replacement · ${v.replacement.remaining} left`, kind: 'repl' }] });
+  if (v.warranty?.official) lanes.push({ name: 'Warranty', segments: [{ ...v.warranty.official, label: 'official warranty', kind: 'warr' }] });
   const extensions = (v.warranty?.extensions ?? []).filter((e) => e.kind !== 'safe-use-reward');
-  if (extensions.length) lanes.push({ name: 'Extensions', segments: extensions.map((e) => ({ ...e, label: `${e.kind}${e.status === 'pending' ? ' (pending)' : ''}`, color: 'var(--ext)', pending: e.status === 'pending' })) });
+  if (extensions.length) lanes.push({ name: 'Extensions', segments: extensions.map((e) => ({ ...e, label: `${e.kind}${e.status === 'pending' ? ' (pending)' : ''}`, kind: 'ext', pending: e.status === 'pending' })) });
   if (v.safeUseReward?.window) {
     const st = v.safeUseReward.status;
-    lanes.push({ name: 'Safe-use reward', segments: [{ ...v.safeUseReward.window, label: `reward (${st})`, color: 'var(--reward)', pending: st === 'pending' }] });
+    lanes.push({ name: 'Safe-use reward', segments: [{ ...v.safeUseReward.window, label: `reward (${st})`, kind: 'reward', pending: st === 'pending' }] });
   }
   if (lanes.length === 0) return h('div', { class: 'empty', 'data-field': 'timeline' }, 'No windows: the unit has no plan or warranty on record at this time.');
 
@@ -448,55 +701,64 @@ function timelineSvg(v) {
   min -= padDays;
   max += padDays;
 
-  const W = 960, left = 130, right = 16, top = 26, laneH = 30, barH = 20;
-  const H = top + lanes.length * laneH + 8;
+  // narrow: each lane's name above its bars, so the bars get the whole width
+  const W = contentWidth(960);
+  const narrow = W < 560;
+  const left = narrow ? 4 : 130, right = 8, top = 26, barH = 20, labelH = narrow ? 16 : 0, laneH = barH + labelH + 10;
+  const H = top + lanes.length * laneH + 4;
   const x = (day) => left + ((day - min) / (max - min)) * (W - left - right);
-  const svg = s('svg', { class: 'timeline', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Coverage windows of ${v.serial}`, 'data-field': 'timeline' });
+  const svg = s('svg', { class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Coverage windows of ${v.serial}`, 'data-field': 'timeline' });
 
-  // month ticks, thinned to at most ~12 labels
+  // the "as of" marker's label sits in the axis row; month labels that would touch it are left out
+  const markerX = atDay !== null ? x(atDay) : null;
+  const markerLabel = markerX === null ? null : { from: Math.min(markerX + 4, W - 40), to: Math.min(markerX + 4, W - 40) + 36 };
+  // month ticks, thinned so that labels (about 56 px each) never overlap
   const grid = s('g', { class: 'grid' });
   const axis = s('g', { class: 'axis' });
   const start = new Date(min * 86_400_000);
   const months = Math.max(1, Math.round((max - min) / 30.44));
-  const step = [1, 2, 3, 6, 12, 24].find((k) => months / k <= 12) ?? 24;
+  const fit = Math.max(2, Math.floor((W - left - right) / 64));
+  const step = [1, 2, 3, 6, 12, 24, 48].find((k) => months / k <= fit) ?? 48;
   let cursor = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
   while (cursor.getTime() / 86_400_000 < max) {
     const day = cursor.getTime() / 86_400_000;
-    if (cursor.getUTCMonth() % step === 0 || step === 1) {
+    if ((cursor.getUTCFullYear() * 12 + cursor.getUTCMonth()) % step === 0) {
       const px = x(day);
       grid.append(s('line', { x1: px, x2: px, y1: top - 4, y2: H - 4 }));
-      axis.append(s('text', { x: px + 2, y: 14 }, `${cursor.getUTCFullYear()}-${pad(cursor.getUTCMonth() + 1)}`));
+      const label = step >= 12 ? `${cursor.getUTCFullYear()}` : `${cursor.getUTCFullYear()}-${pad(cursor.getUTCMonth() + 1)}`;
+      const from = px + 2, to = px + 2 + label.length * 6.5;
+      const clash = markerLabel && from < markerLabel.to + 4 && markerLabel.from < to + 4;
+      if (to < W && !clash) axis.append(s('text', { x: from, y: 14 }, label));
     }
     cursor = new Date(Date.UTC(cursor.getUTCFullYear(), cursor.getUTCMonth() + 1, 1));
   }
   svg.append(grid, axis);
 
+  const laneLabels = s('g', { class: 'lane-labels' });
   lanes.forEach((lane, i) => {
     const y = top + i * laneH;
-    svg.append(s('text', { class: 'lane-label', x: 4, y: y + barH / 2 + 4 }, lane.name));
+    const barY = y + labelH;
+    laneLabels.append(s('text', { class: 'lane-label', x: 4, y: narrow ? y + 11 : barY + barH / 2 + 4 }, lane.name));
     for (const seg of lane.segments) {
       const x1 = x(dayOf(seg.from));
       const width = Math.max(2, x(dayOf(seg.until)) - x1);
       const g = s('g', { class: seg.pending ? 'segment pending' : 'segment' },
         s('title', null, `${seg.label}: ${seg.from} → ${seg.until} (until exclusive)`),
-        s('rect', { x: x1, y, width, height: barH, rx: 4, fill: seg.color, stroke: '#fff', 'stroke-width': 1 }));
-      const text = width > 150 ? `${seg.label} · ${seg.from} → ${seg.until}` : seg.label;
-      if (width > text.length * 6.2 + 8) g.append(s('text', { class: 'bar-label', x: x1 + 6, y: y + barH / 2 + 4 }, text));
+        s('rect', { class: `seg-${seg.kind}`, x: x1, y: barY, width, height: barH, rx: 4 }));
+      const long = `${seg.label} · ${seg.from} → ${seg.until}`;
+      const text = width > long.length * 6.3 + 10 ? long : seg.label;
+      if (width > text.length * 6.3 + 10) g.append(s('text', { class: 'bar-label', x: x1 + 6, y: barY + barH / 2 + 4 }, text));
       svg.append(g);
     }
   });
 
-  if (atDay !== null) {
-    const px = x(atDay);
-    svg.append(s('line', { class: 'marker', x1: px, x2: px, y1: top - 6, y2: H - 2 }));
-    svg.append(s('text', { class: 'marker-label', x: Math.min(px + 4, W - 60), y: top - 8 + 0 }, 'as of'));
+  if (markerX !== null) {
+    svg.append(s('line', { class: 'marker', x1: markerX, x2: markerX, y1: top - 8, y2: H - 2 }));
+    svg.append(s('text', { class: 'marker-label', x: markerLabel.from, y: 14 }, 'as of'));
   }
-
-  const legend = h('div', { class: 'legend' },
-    [['var(--plan)', 'plan terms'], ['var(--repl)', 'replacement window'], ['var(--warr)', 'official warranty'], ['var(--ext)', 'warranty extensions'], ['var(--reward)', 'safe-use reward']]
-      .map(([color, label]) => h('span', null, h('i', { style: `background:${color}` }), label)),
-    h('span', null, 'faded: pending · dashed red line: the "as of" time · windows are half-open [from, until)'));
-  return h('div', null, svg, legend);
+  // the lanes' names last, over the marker line, with a halo
+  svg.append(laneLabels);
+  return svg;
 }
 
 // ---------------------------------------------------------------- claim queue
@@ -505,17 +767,67 @@ async function loadClaims({ more = false } = {}) {
   const list = $('#claims-list');
   if (centerMissing(list)) return;
   if (!more) list.replaceChildren(loading());
-  const r = await api('GET', `/v1/service-centers/${encodeURIComponent(state.center)}/claims`, {
+  const center = state.center;
+  const r = await api('GET', `/v1/service-centers/${encodeURIComponent(center)}/claims`, {
     query: { status: state.claimsStatus || undefined, cursor: more ? state.claimsCursor : undefined, limit: 50, minPosition: state.lastPosition },
   });
-  if (!state.token) return;
+  if (!state.token || center !== state.center) return;
   if (!r.ok) {
-    list.replaceChildren(problemView(r.problem, `Claims of ${state.center}`));
+    list.replaceChildren(problemView(r.problem, `Claims of ${center}`));
     return;
   }
   state.claims = more ? state.claims.concat(r.data.items) : r.data.items;
   state.claimsCursor = r.data.nextCursor;
+  await checkApprovals(state.claims);
+  if (!state.token) return;
   renderClaims();
+}
+
+/**
+ * Whether the open claims' units still have a replacement to approve (the entitlements of each
+ * claim's unit: replacement.remaining and, for a flyaway, flyawayRemaining), so that Approve is
+ * not offered where the API would refuse it. A refusal is still shown if the state moved on.
+ */
+async function checkApprovals(claims, { merge = false } = {}) {
+  if (!may.actOnClaims()) {
+    state.approvalBlock = new Map();
+    return;
+  }
+  const serials = [...new Set(claims.filter((c) => c.status === 'open').map((c) => c.serial))];
+  const views = await Promise.all(serials.map((serial) =>
+    api('GET', `/v1/devices/${encodeURIComponent(serial)}/entitlements`, { query: { minPosition: state.lastPosition } })));
+  // built aside and swapped in whole, so that a queue and a claim card loading at once do not mix
+  const next = merge ? new Map(state.approvalBlock) : new Map();
+  serials.forEach((serial, i) => next.set(serial, views[i].ok ? views[i].data : null));
+  state.approvalBlock = next;
+}
+
+/** Why Approve is not offered for a claim, or null. */
+function approvalBlocked(claim) {
+  const v = state.approvalBlock.get(claim.serial);
+  if (!v) return null;
+  if (v.coverage === 'transferred') {
+    return { code: 'DeviceNotCovered', text: `${claim.serial} was replaced by ${v.transferredTo}: a claim for it would be refused (R3, ${RULE_TITLES.R3}).` };
+  }
+  const repl = v.replacement ?? {};
+  if ((repl.remaining ?? 0) <= 0) {
+    return { code: 'NoReplacementsRemaining', text: `No replacement left in this term (R1, ${RULE_TITLES.R1}): approval would be refused. Deny or cancel it.` };
+  }
+  if (claim.kind === 'flyaway' && (repl.flyawayRemaining ?? 0) <= 0) {
+    return { code: 'FlyawayQuotaExhausted', text: `No flyaway replacement left in this term (R1): approval would be refused. Deny or cancel it.` };
+  }
+  return null;
+}
+
+function claimActions(claim, onDone) {
+  if (!may.actOnClaims()) return null;
+  const names = ACTIONS_BY_STATUS[claim.status] ?? [];
+  const blocked = claim.status === 'open' ? approvalBlocked(claim) : null;
+  if (names.length === 0) return null;
+  return h('div', { class: 'actions' },
+    names.filter((name) => !(name === 'approve' && blocked)).map((name) =>
+      h('button', { type: 'button', class: ACTIONS[name].danger ? 'danger' : 'secondary', 'data-action': name, on: { click: (event) => onDone(event.currentTarget, claim, name) } }, ACTIONS[name].label)),
+    blocked ? h('div', { class: 'note', 'data-blocked': blocked.code }, blocked.text) : null);
 }
 
 function renderClaims() {
@@ -525,31 +837,43 @@ function renderClaims() {
     list.replaceChildren(h('div', { class: 'empty' }, `No ${state.claimsStatus ? `${label.toLowerCase()} ` : ''}claims at ${state.center}.`));
     return;
   }
-  const rows = state.claims.flatMap((c) => [
+  const acting = may.actOnClaims();
+  const rows = state.claims.map((c) =>
     h('tr', { 'data-claim-id': c.claimId, 'data-claim-ref': c.claimRef, 'data-status': c.status },
-      h('td', null, h('b', null, c.claimRef), h('div', { class: 'muted mono' }, c.claimId.slice(0, 8))),
-      h('td', null, serialLink(c.serial)),
-      h('td', null, c.kind, c.express ? ' · express' : '', h('div', { class: 'muted' }, c.cause)),
-      h('td', null, badge(c.status, { 'data-field': 'status' })),
-      h('td', null, fmtInstant(c.openedAt), h('div', { class: 'muted' }, `incident ${fmtInstant(c.incidentAt)}`)),
-      h('td', null, fmtMoney(c.fee), c.ordinal ? h('div', { class: 'muted' }, `replacement #${c.ordinal}`) : null),
-      h('td', null, c.paid ? fmtMoney(c.paid) : '—'),
-      h('td', null, c.replacementSerial ? serialLink(c.replacementSerial) : '—'),
-      h('td', null, h('div', { class: 'actions' }, (ACTIONS_BY_STATUS[c.status] ?? []).map((name) =>
-        h('button', { type: 'button', class: ACTIONS[name].danger ? 'danger' : 'secondary', 'data-action': name, on: { click: (event) => toggleAction(event.currentTarget, c, name) } }, ACTIONS[name].label)))),
-    ),
-  ]);
+      td('Claim', null, h('button', { type: 'button', class: 'link claim-ref', title: `Show claim ${c.claimId}`, on: { click: () => showClaim(c.claimId) } }, c.claimRef), h('div', { class: 'sub mono', title: c.claimId }, shortId(c.claimId))),
+      td('Serial', null, serialLink(c.serial)),
+      td('Kind', null, c.kind, c.express ? ' · express' : '', h('div', { class: 'muted' }, c.cause)),
+      td('Status', null, badge(c.status, { 'data-field': 'status' })),
+      td('Opened', { class: 'nowrap' }, fmtInstant(c.openedAt), h('div', { class: 'muted' }, `incident ${fmtInstant(c.incidentAt)}`)),
+      td('Fee', null, fmtMoney(c.fee), c.ordinal ? h('div', { class: 'muted' }, `replacement #${c.ordinal}`) : null),
+      td('Paid', null, c.paid ? fmtMoney(c.paid) : '—'),
+      td('Replacement', { 'data-col': 'replacement' }, c.replacementSerial ? serialLink(c.replacementSerial) : '—'),
+      acting ? td('Actions', { class: 'actions-cell' }, claimActions(c, toggleAction)) : null,
+    ));
+  const heads = ['Claim', 'Serial', 'Kind', 'Status', 'Opened', 'Fee', 'Paid', 'Replacement', ...(acting ? ['Actions'] : [])];
   list.replaceChildren(h('div', null,
-    h('div', { class: 'table-wrap' },
-      h('table', { id: 'claims-table' },
-        h('thead', null, h('tr', null, ['Claim', 'Serial', 'Kind', 'Status', 'Opened', 'Fee', 'Paid', 'Replacement', 'Actions'].map((t) => h('th', null, t)))),
+    h('div', { class: 'table-wrap cards-on-phone' },
+      h('table', { id: 'claims-table', class: 'stack' },
+        h('thead', null, h('tr', null, heads.map((t) => h('th', null, t)))),
         h('tbody', null, rows))),
-    state.claimsCursor ? h('div', { class: 'actions', style: 'margin-top:8px' }, h('button', { type: 'button', class: 'secondary', on: { click: () => loadClaims({ more: true }) } }, 'Load more')) : null,
+    state.claimsCursor ? h('div', { class: 'actions more' }, h('button', { type: 'button', class: 'secondary', on: { click: () => loadClaims({ more: true }) } }, 'Load more')) : null,
   ));
 }
 
 function toggleAction(button, claim, name) {
   const row = button.closest('tr');
+  if (!row) {
+    // the claim card: the form goes under its buttons
+    const holder = button.closest('.claim-card')?.querySelector('.action-holder');
+    const same = holder?.dataset.action === name;
+    holder.replaceChildren();
+    holder.dataset.action = '';
+    if (same) return;
+    holder.dataset.action = name;
+    holder.append(actionForm(claim, name));
+    holder.querySelector('input:not([name=at])')?.focus();
+    return;
+  }
   const next = row.nextElementSibling;
   if (next?.classList.contains('action-row')) {
     const same = next.dataset.action === name;
@@ -563,20 +887,21 @@ function toggleAction(button, claim, name) {
 
 function actionForm(claim, name) {
   const action = ACTIONS[name];
-  const fields = [h('label', null, 'At (instant with offset)', h('input', { name: 'at', value: isoNow(), required: true, size: 32, spellcheck: 'false' }))];
-  if (name === 'deny' || name === 'cancel') fields.push(h('label', null, 'Reason', h('input', { name: 'reason', required: true, size: 40 })));
+  const fields = [h('label', null, 'At (instant with offset)', h('input', { name: 'at', value: isoNow(), required: true, spellcheck: 'false' }))];
+  if (name === 'deny' || name === 'cancel') fields.push(h('label', null, 'Reason', h('input', { name: 'reason', required: true })));
   if (name === 'pay') {
-    fields.push(h('label', null, 'Amount', h('input', { name: 'amount', value: claim.fee?.amount ?? '', required: true, size: 10 })));
-    fields.push(h('label', null, 'Currency', h('input', { name: 'currency', value: claim.fee?.currency ?? '', required: true, size: 5 })));
+    fields.push(h('label', null, 'Amount', h('input', { name: 'amount', value: claim.fee?.amount ?? '', required: true, class: 'short' })));
+    fields.push(h('label', null, 'Currency', h('input', { name: 'currency', value: claim.fee?.currency ?? '', required: true, class: 'short' })));
   }
-  if (name === 'fulfil') fields.push(h('label', null, 'Replacement serial', h('input', { name: 'replacementSerial', required: true, size: 24, spellcheck: 'false' })));
+  if (name === 'fulfil') fields.push(h('label', null, 'Replacement serial', h('input', { name: 'replacementSerial', required: true, spellcheck: 'false' })));
   const result = h('div', { class: 'result' });
+  const wrap = h('div', { class: 'action-form' });
   const form = h('form', { class: 'toolbar', autocomplete: 'off', 'data-action': name },
     fields,
     h('button', { type: 'submit', class: action.danger ? 'danger' : '' }, `Confirm: ${action.label.toLowerCase()}`),
-    h('button', { type: 'button', class: 'secondary', on: { click: () => form.closest('tr')?.remove() } }, 'Close'),
+    h('button', { type: 'button', class: 'secondary', on: { click: () => (wrap.closest('tr.action-row') ?? wrap).remove() } }, 'Close'),
   );
-  const wrap = h('div', null, h('div', { class: 'muted' }, `${action.label} claim ${claim.claimRef} (${claim.serial})`), form, result);
+  wrap.append(h('div', { class: 'muted' }, `${action.label} claim ${claim.claimRef} (${claim.serial})`), form, result);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const data = Object.fromEntries(new FormData(form));
@@ -595,7 +920,9 @@ function actionForm(claim, name) {
     }
     state.lastPosition = r.data.position ?? state.lastPosition;
     $('#claims-message').replaceChildren(actionSuccess(claim, name, r.data));
+    const shown = $('#claim-detail .claim-card');
     await loadClaims();
+    if (shown?.dataset.claimId === claim.claimId) await showClaim(claim.claimId, { scroll: false });
   });
   return wrap;
 }
@@ -618,11 +945,73 @@ function actionSuccess(claim, name, data) {
     deny: `Claim ${claim.claimRef} denied; its quota is released.`,
     cancel: `Claim ${claim.claimRef} cancelled; its quota is released.`,
   }[name];
-  return h('div', { class: 'success', role: 'status', 'data-action': name, 'data-claim-ref': claim.claimRef },
+  return h('div', { class: 'success', role: 'status', 'data-action': name, 'data-claim-ref': claim.claimRef, 'data-claim-id': claim.claimId },
     text, ' ',
     name === 'fulfil' && data.replacementSerial ? serialLink(data.replacementSerial) : null,
     h('span', { class: 'muted' }, ` · position ${data.position ?? '—'}`),
   );
+}
+
+// ---------------------------------------------------------------- one claim
+
+/** The claim's own view (GET /v1/claims/{id}) at the top of the queue, with its actions. */
+async function showClaim(claimId, { scroll = true } = {}) {
+  if (state.tab !== 'claims') selectTab('claims');
+  const out = $('#claim-detail');
+  out.replaceChildren(loading());
+  const r = await api('GET', `/v1/claims/${encodeURIComponent(claimId)}`, { query: { minPosition: state.lastPosition } });
+  if (!state.token) return;
+  if (!r.ok) {
+    out.replaceChildren(problemView(r.problem, `Claim ${claimId}`));
+    return;
+  }
+  const c = r.data;
+  if (c.status === 'open' && may.actOnClaims()) await checkApprovals([c], { merge: true });
+  const mine = role() !== 'service-center' || c.serviceCenterId === state.center;
+  const rows = [
+    ['Claim id', h('code', { class: 'wrap', id: 'claim-detail-id' }, c.claimId)],
+    ['Unit', serialLink(c.serial)],
+    ['Kind', `${c.kind}${c.express ? ' · express' : ''} · cause ${c.cause}`],
+    ['Incident', fmtInstant(c.incidentAt)],
+    ['Opened', `${fmtInstant(c.openedAt)} at ${c.serviceCenterId}${c.serviceRegion ? ` (${c.serviceRegion})` : ''}`],
+    ['Fee', c.fee ? `${fmtMoney(c.fee)}${c.ordinal ? ` · replacement #${c.ordinal} of the term` : ''}` : '—'],
+    ['Approved', fmtInstant(c.approvedAt)],
+    ['Payments', (c.payments ?? []).length ? c.payments.map((p) => `${fmtMoney(p)} at ${fmtInstant(p.at)}`).join('; ') : '—'],
+    ['Fulfilled', c.fulfilledAt ? [fmtInstant(c.fulfilledAt), ' · ', c.replacementSerial ? serialLink(c.replacementSerial) : ''] : '—'],
+    c.reason ? ['Reason', c.reason] : null,
+    ['Plan', h('code', { class: 'wrap' }, c.planId)],
+  ].filter(Boolean);
+  const card = h('div', { class: 'card claim-card', id: 'claim-card', 'data-claim-id': c.claimId, 'data-status': c.status },
+    h('div', { class: 'unit-head' }, h('span', { class: 'serial' }, `Claim ${c.claimRef}`), badge(c.status, { 'data-field': 'status' }),
+      h('span', { class: 'spacer' }),
+      h('button', { type: 'button', class: 'secondary', on: { click: () => out.replaceChildren() } }, 'Close')),
+    h('table', { class: 'kv' }, h('tbody', null, rows.map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v))))),
+    mine ? claimActions(c, toggleAction) : null,
+    h('div', { class: 'action-holder' }));
+  out.replaceChildren(card);
+  $$('#claims-table tr.selected').forEach((tr) => tr.classList.remove('selected'));
+  $(`#claims-table tr[data-claim-id="${CSS.escape(c.claimId)}"]`)?.classList.add('selected');
+  if (scroll) card.scrollIntoView({ block: 'nearest' });
+}
+
+// ---------------------------------------------------------------- opening a claim
+
+function openClaimForm(serial) {
+  const form = $('#open-claim');
+  selectTab('claims');
+  form.hidden = false;
+  form.elements.openedAt.value = isoNow();
+  $('.result', form).replaceChildren();
+  if (serial) form.elements.serial.value = serial;
+  (serial ? form.elements.claimRef : form.elements.claimRef).focus();
+}
+
+function resetClaimForm(form) {
+  form.reset();
+  delete form.dataset.body;
+  delete form.dataset.key;
+  form.elements.openedAt.value = isoNow();
+  $('.result', form).replaceChildren();
 }
 
 async function openClaim(form) {
@@ -650,7 +1039,13 @@ async function openClaim(form) {
     return;
   }
   state.lastPosition = r.data.position ?? state.lastPosition;
-  result.replaceChildren(h('div', { class: 'success', role: 'status' }, `Claim ${body.claimRef} opened (${r.data.status}).`));
+  // the form is ready for the next claim; the message says which claim this one is
+  resetClaimForm(form);
+  $('#claims-message').replaceChildren(
+    h('div', { class: 'success', role: 'status', id: 'claim-opened', 'data-claim-id': r.data.claimId, 'data-claim-ref': body.claimRef },
+      `Claim ${body.claimRef} opened for ${body.serial} (${r.data.status}). Claim id `,
+      h('code', { class: 'wrap claim-id' }, r.data.claimId), ' ',
+      h('button', { type: 'button', class: 'link', 'data-show-claim': r.data.claimId, on: { click: () => showClaim(r.data.claimId) } }, 'Show the claim')));
   await loadClaims();
 }
 
@@ -681,18 +1076,27 @@ async function loadStats() {
   out.replaceChildren(loading());
   const from = $('#stats-from').value;
   const to = $('#stats-to').value;
-  const r = await api('GET', `/v1/service-centers/${encodeURIComponent(state.center)}/dashboard`, { query: { from, to, minPosition: state.lastPosition } });
-  if (!state.token) return;
+  const center = state.center;
+  const r = await api('GET', `/v1/service-centers/${encodeURIComponent(center)}/dashboard`, { query: { from, to, minPosition: state.lastPosition } });
+  if (!state.token || center !== state.center) return;
   if (!r.ok) {
-    out.replaceChildren(problemView(r.problem, `Statistics of ${state.center}`));
+    out.replaceChildren(problemView(r.problem, `Statistics of ${center}`));
     return;
   }
   const d = r.data;
   const c = d.claims ?? {};
   const period = d.from || d.to ? `${d.from ?? 'the beginning'} to ${d.to ?? 'today'} (dates the claims were opened)` : 'all time';
+  const bars = [
+    ['Open', c.open ?? 0, '#d9a400'],
+    ['Approved', c.approved ?? 0, '#e08a2b'],
+    ['Awaiting payment', c.awaitingPayment ?? 0, '#c26d1a'],
+    ['Fulfilled', c.fulfilled ?? 0, '#2fa37a'],
+    ['Denied', c.denied ?? 0, '#c2453b'],
+    ['Cancelled', c.cancelled ?? 0, '#8a94a6'],
+  ];
   out.replaceChildren(
     h('div', { class: 'card', id: 'stats-card' },
-      h('h2', null, d.name ? `${d.name} (${d.centerId ?? state.center})` : (d.centerId ?? state.center), d.region ? h('span', { class: 'muted' }, ` · region ${d.region}`) : null),
+      h('h2', null, d.name ? `${d.name} (${d.centerId ?? center})` : (d.centerId ?? center), d.region ? h('span', { class: 'muted' }, ` · region ${d.region}`) : null),
       h('div', { class: 'muted' }, `Period: ${period} · checkpoint ${d.checkpoint ?? '—'}`),
       h('div', { class: 'tiles' },
         tile('Open', c.open ?? 0, null, 'claims.open'),
@@ -708,23 +1112,17 @@ async function loadStats() {
         tile('Median open → fulfilled', d.medianHoursOpenToFulfilment === null || d.medianHoursOpenToFulfilment === undefined ? '—' : `${d.medianHoursOpenToFulfilment} h`, null, 'medianHoursOpenToFulfilment'),
       ),
       h('h3', null, 'Claims by status'),
-      barChart([
-        ['Open', c.open ?? 0, '#d9a400'],
-        ['Approved', c.approved ?? 0, '#e08a2b'],
-        ['Awaiting payment', c.awaitingPayment ?? 0, '#c26d1a'],
-        ['Fulfilled', c.fulfilled ?? 0, '#2fa37a'],
-        ['Denied', c.denied ?? 0, '#c2453b'],
-        ['Cancelled', c.cancelled ?? 0, '#8a94a6'],
-      ]),
+      responsive('chart-box', () => barChart(bars)),
     ),
   );
 }
 
 function barChart(rows) {
-  const W = 620, left = 130, right = 50, barH = 18, gap = 8, top = 4;
+  const W = contentWidth(640);
+  const left = Math.min(130, Math.round(W * 0.36)), right = 44, barH = 18, gap = 8, top = 4;
   const H = top + rows.length * (barH + gap);
   const max = Math.max(1, ...rows.map(([, n]) => n));
-  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Claims by status', style: 'max-width:640px', id: 'stats-chart' });
+  const svg = s('svg', { class: 'chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Claims by status', id: 'stats-chart' });
   rows.forEach(([label, n, color], i) => {
     const y = top + i * (barH + gap);
     const width = ((W - left - right) * n) / max;
@@ -763,7 +1161,7 @@ async function loadAudit() {
     api('GET', `${path}/timeline`, {}),
   ]);
   if (!state.token) return;
-  const decisions = await decisionsFor(serial, current.ok ? current.data.planId : null);
+  const decisions = may.readDecisions() ? await decisionsFor(serial, current.ok ? current.data.planId : null) : null;
   if (!state.token) return;
   const knownMs = knownAt ? Date.parse(knownAt) : null;
   out.replaceChildren(
@@ -773,8 +1171,11 @@ async function loadAudit() {
     timeline.ok ? timelineTable(timeline.data.entries ?? [], knownMs) : problemView(timeline.problem, 'Timeline'),
     h('h3', null, 'History: every event that touched the unit or its chain'),
     history.ok ? historyTable(history.data.events ?? [], knownMs) : problemView(history.problem, 'History'),
-    h('h3', null, 'Decision log of this serial and its plan (accepted and refused commands)'),
-    decisions.ok ? decisionsTable(decisions.data.items ?? []) : problemView(decisions.problem, 'Decision log (auditor or admin)'),
+    // (replaceChildren takes nodes, not arrays or null)
+    ...(decisions
+      ? [h('h3', null, 'Decision log of this serial and its plan (accepted and refused commands)'),
+          decisions.ok ? decisionsTable(decisions.data.items ?? []) : problemView(decisions.problem, 'Decision log')]
+      : []),
   );
 }
 
@@ -814,23 +1215,24 @@ function compareView(current, then, knownAt) {
   const b = Object.fromEntries(keys.map((k) => [k, valueOf(flatB, k)]));
   const differing = keys.filter((k) => a[k] !== b[k]);
   const onlyDiff = h('input', { type: 'checkbox', checked: true });
-  const table = h('table', { id: 'audit-diff' },
+  const table = h('table', { id: 'audit-diff', class: 'stack' },
     h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'As known now'), h('th', null, `As known at ${knownAt}`))),
-    h('tbody', null, keys.map((k) => h('tr', { class: a[k] !== b[k] ? 'diff' : 'same', 'data-key': k }, h('td', null, h('code', null, k)), h('td', null, a[k] ?? '—'), h('td', null, b[k] ?? '—')))));
+    h('tbody', null, keys.map((k) => h('tr', { class: a[k] !== b[k] ? 'diff' : 'same', 'data-key': k },
+      td('Field', null, h('code', { class: 'wrap' }, k)), td('Now', null, h('span', null, a[k] ?? '—')), td('Then', null, h('span', null, b[k] ?? '—'))))));
   const apply = () => { for (const tr of $$('tr.same', table)) tr.hidden = onlyDiff.checked; };
   onlyDiff.addEventListener('change', apply);
   apply();
   return h('div', null, columns,
     h('div', { class: 'card' },
       h('div', { class: 'row' }, h('b', null, differing.length ? `${differing.length} field(s) differ` : 'The two views agree.'), h('label', { class: 'check' }, onlyDiff, 'only differences')),
-      h('div', { class: 'table-wrap' }, table)));
+      table));
 }
 
 function summary(v) {
   const repl = v.replacement ?? {};
   return h('div', { 'data-serial': v.serial },
     h('div', { class: 'unit-head' }, badge(v.coverage, { 'data-field': 'coverage' }), h('span', { class: 'muted' }, `as of ${fmtInstant(v.at)} · known at ${fmtInstant(v.knownAt)}`)),
-    h('table', null, h('tbody', null,
+    h('table', { class: 'kv' }, h('tbody', null,
       [
         ['Plan', v.planId ? `${v.planId} (${v.policyVersion})` : '—'],
         ['Chain', (v.chain ?? []).map((t) => `${t.kind} ${t.from}→${t.until}`).join(', ') || '—'],
@@ -840,8 +1242,8 @@ function summary(v) {
         ['Warranty until', v.warranty?.coveredUntil ?? '—'],
         ['Renewal', v.renewal?.eligible ? `eligible until ${fmtInstant(v.renewal.deadline)}` : `refused: ${v.renewal?.blockedBy ?? '—'}${v.renewal?.blockedBy ? ` (rule ${ruleOf(v.renewal.blockedBy, 'renewal')})` : ''}`],
         ['Care Refresh+', v.carePlus?.eligible ? 'eligible' : `refused: ${v.carePlus?.blockedBy ?? '—'}${v.carePlus?.blockedBy ? ` (rule ${ruleOf(v.carePlus.blockedBy, 'carePlus')})` : ''}`],
-      ].map(([k, val]) => h('tr', null, h('th', null, k), h('td', null, val))))),
-    timelineSvg(v),
+      ].map(([k, val]) => h('tr', null, h('th', null, k), h('td', { class: 'wrap' }, val))))),
+    timelineView(v),
   );
 }
 
@@ -866,7 +1268,7 @@ function laterNote(recordedAt, knownMs) {
 
 function timelineTable(entries, knownMs) {
   if (entries.length === 0) return h('div', { class: 'empty' }, 'No events.');
-  return h('div', { class: 'table-wrap' }, h('table', { id: 'audit-timeline' },
+  return h('div', { class: 'table-wrap scroll' }, h('table', { id: 'audit-timeline', class: 'wide' },
     h('thead', null, h('tr', null, ['Pos', 'Event', 'Occurred', 'Recorded', 'Coverage', 'Replacements', 'Warranty until', 'Renewal', 'Care Refresh+'].map((t) => h('th', null, t)))),
     h('tbody', null, entries.map((e) => {
       const v = e.view ?? {};
@@ -886,11 +1288,11 @@ function timelineTable(entries, knownMs) {
 
 function historyTable(events, knownMs) {
   if (events.length === 0) return h('div', { class: 'empty' }, 'No events.');
-  return h('div', { class: 'table-wrap' }, h('table', { id: 'audit-history' },
+  return h('div', { class: 'table-wrap scroll' }, h('table', { id: 'audit-history', class: 'wide' },
     h('thead', null, h('tr', null, ['Pos', 'Event', 'Stream', 'Occurred', 'Recorded', 'Actor', 'Data'].map((t) => h('th', null, t)))),
     h('tbody', null, events.map((e) => h('tr', { 'data-position': e.position },
       h('td', { class: 'num' }, e.position),
-      h('td', null, e.type, h('div', { class: 'muted mono' }, e.eventId)),
+      h('td', null, e.type, h('div', { class: 'sub mono' }, e.eventId)),
       h('td', { class: 'mono' }, e.streamId),
       h('td', null, fmtInstant(e.occurredAt)),
       h('td', null, fmtInstant(e.recordedAt), laterNote(e.recordedAt, knownMs)),
@@ -900,14 +1302,14 @@ function historyTable(events, knownMs) {
 
 function decisionsTable(items) {
   if (items.length === 0) return h('div', { class: 'empty' }, 'No decisions recorded for this serial.');
-  return h('div', { class: 'table-wrap' }, h('table', { id: 'audit-decisions' },
+  return h('div', { class: 'table-wrap scroll' }, h('table', { id: 'audit-decisions', class: 'wide' },
     h('thead', null, h('tr', null, ['Recorded', 'Command', 'Outcome', 'Code', 'Rule', 'Detail', 'Actor'].map((t) => h('th', null, t)))),
     h('tbody', null, items.map((d) => h('tr', null,
       h('td', null, fmtInstant(d.recordedAt)),
       h('td', null, d.command ?? d.type ?? '—'),
       h('td', null, badge(d.outcome ?? '—')),
       h('td', null, d.code ? h('code', null, d.code) : '—'),
-      h('td', null, d.rule ?? '—'),
+      h('td', null, d.rule ? h('span', { title: RULE_TITLES[d.rule] ?? '' }, d.rule) : '—'),
       h('td', null, d.detail ?? ''),
       h('td', null, d.actor ?? '—'))))));
 }
@@ -918,17 +1320,11 @@ function init() {
   $('#signin').addEventListener('submit', (event) => {
     event.preventDefault();
     const token = $('#signin-token').value.trim();
-    const center = $('#signin-center').value.trim();
     if (!token) return;
-    if (center && !IDENTIFIER.test(center)) {
-      banner('A center id is 1-100 letters, digits, dots, colons, underscores or dashes.');
-      return;
-    }
-    banner('Signed in. The token is kept for this tab only.', 'info');
-    signIn(token, center);
-    if (center) void checkToken(center);
+    banner(null);
+    void signIn(token);
   });
-  $('#session').addEventListener('submit', (event) => {
+  $('#center-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const center = $('#session-center').value.trim();
     if (center && !IDENTIFIER.test(center)) {
@@ -937,12 +1333,13 @@ function init() {
     }
     banner(null);
     setCenter(center);
+    if (center) void loadCenterName();
   });
   $('#signout').addEventListener('click', () => signOut('Signed out.'));
   for (const button of $$('.tabs button')) button.addEventListener('click', () => selectTab(button.dataset.tab));
   window.addEventListener('hashchange', () => {
     const name = location.hash.slice(1);
-    if (state.token && TABS.includes(name) && name !== state.tab) selectTab(name);
+    if (state.token && state.me && TABS.includes(name) && name !== state.tab) selectTab(name);
   });
 
   $('#lookup-form').addEventListener('submit', (event) => {
@@ -962,12 +1359,12 @@ function init() {
   $('#claims-refresh').addEventListener('click', () => void loadClaims());
   const openForm = $('#open-claim');
   $('select[name=cause]', openForm).append(...CAUSES.map((c) => h('option', { value: c }, c)));
+  $('select[name=kind]', openForm).addEventListener('change', (event) => {
+    if (event.target.value === 'flyaway') openForm.elements.cause.value = 'flyaway';
+  });
   $('#open-claim-toggle').addEventListener('click', () => {
-    openForm.hidden = !openForm.hidden;
-    if (!openForm.hidden) {
-      openForm.elements.openedAt.value = isoNow();
-      $('.result', openForm).replaceChildren();
-    }
+    if (openForm.hidden) openClaimForm('');
+    else openForm.hidden = true;
   });
   $('[data-close]', openForm).addEventListener('click', () => { openForm.hidden = true; });
   openForm.addEventListener('submit', (event) => {
@@ -986,14 +1383,9 @@ function init() {
     void loadAudit();
   });
 
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  state.center = sessionStorage.getItem(CENTER_KEY) ?? '';
-  $('#signin-center').value = state.center;
-  if (token) {
-    state.token = token;
-    showApp();
-  }
   document.body.dataset.ready = 'true';
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) void signIn(token, { restoring: true });
 }
 
 init();
