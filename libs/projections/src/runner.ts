@@ -201,7 +201,9 @@ export class ProjectionRunner {
     const fresh = events.filter((e) => e.position > this.position.position);
     if (fresh.length === 0) return effects;
     const last = fresh[fresh.length - 1];
-    const next: Checkpoint = { position: last.position, hash: last.hash ?? '' };
+    // with a global chain the event's hash names the whole log up to it; a per-stream hash
+    // (EventStoreDB) does not, and the anchor is then the position alone
+    const next: Checkpoint = { position: last.position, hash: this.store.capabilities.globalChain ? (last.hash ?? '') : '' };
     this.db.transaction(() => {
       for (const e of fresh) this.projector.apply(e, effects);
       if (this.options.invalidateCache !== false) this.projector.invalidate(effects.dirtySerials);
