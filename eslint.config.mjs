@@ -21,6 +21,16 @@ export default tseslint.config(
     },
   },
   {
+    // type-aware rules: a promise nobody awaits or handles is a lost error (or a lost write)
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'apps/api/test/**/*.ts', 'bench/**/*.{js,ts}'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

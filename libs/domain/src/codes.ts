@@ -43,6 +43,8 @@ export type RuleId = (typeof RULE_OF)[RefusalCode] | string;
 /** A business rule refused the command (HTTP 422). Nothing is appended. */
 export class Refusal extends Error {
   readonly rule: string;
+  /** Set by whoever records the refusal in the log (the ledger): its decision id and position. */
+  recorded: { decisionId: string; position: string } | null = null;
   constructor(
     readonly code: RefusalCode,
     detail: string,

@@ -82,6 +82,8 @@ export class ReplayedRefusal extends Error {
     readonly code: string,
     readonly rule: string,
     detail: string,
+    /** Where the first refusal is recorded. */
+    readonly recorded: { decisionId: string; position: string } | null = null,
   ) {
     super(detail);
     this.name = 'ReplayedRefusal';
@@ -183,7 +185,7 @@ export class Ledger {
 
   private replay(found: RecordedDecision, ctx: CommandContext): CommandResult {
     if (found.requestHash !== null && ctx.requestHash && found.requestHash !== ctx.requestHash) throw new IdempotencyKeyReused();
-    if (found.refusal) throw new ReplayedRefusal(found.refusal.code, found.refusal.rule, found.refusal.detail);
+    if (found.refusal) throw new ReplayedRefusal(found.refusal.code, found.refusal.rule, found.refusal.detail, { decisionId: found.decisionId, position: found.position.toString() });
     return {
       outcome: null,
       answer: found.answer ?? {},
@@ -367,6 +369,7 @@ export class Ledger {
    * rule refused it. Its id is the decision's: a retried request with the same key finds it.
    */
   private async recordRefusal(command: Command, ctx: CommandContext, decisionId: string, refusal: Refusal, now: number): Promise<void> {
+    refusal.recorded = { decisionId, position: '0' };
     const { type, ...request } = command;
     const data: CommandRefusedData = {
       decisionId,
@@ -380,10 +383,10 @@ export class Ledger {
       subject: subjectOf(command, null),
       request,
     };
-    await this.appendDecisionFact(refusalStream(decisionId), decisionId, COMMAND_REFUSED, data, ctx, now);
+    refusal.recorded.position = (await this.appendDecisionFact(refusalStream(decisionId), decisionId, COMMAND_REFUSED, data, ctx, now)).toString();
   }
 
-  private async appendDecisionFact(streamId: string, decisionId: string, type: string, data: unknown, ctx: CommandContext, now: number): Promise<void> {
+  private async appendDecisionFact(streamId: string, decisionId: string, type: string, data: unknown, ctx: CommandContext, now: number): Promise<bigint> {
     const started = performance.now();
     const [result] = await this.store.append([{
       streamId,
@@ -396,5 +399,6 @@ export class Ledger {
       }],
     }]);
     this.options.onAppended?.(result.position, performance.now() - started);
+    return result.position;
   }
 }

@@ -73,8 +73,9 @@ export const notCaughtUp = (detail = 'The read models have not reached the posit
 export function toProblem(error: unknown): { problem: Problem; retryAfter: number | null } {
   const plain = (p: Problem) => ({ problem: p, retryAfter: null });
   if (error instanceof ProblemException) return { problem: error.problem, retryAfter: error.retryAfterSeconds };
-  if (error instanceof Refusal) return plain(problem(422, error.code, error.message, { rule: error.rule }));
-  if (error instanceof ReplayedRefusal) return plain(problem(422, error.code, error.message, error.rule ? { rule: error.rule } : {}));
+  // a refusal answers where the log records it: another node reads it with minPosition
+  if (error instanceof Refusal) return plain(problem(422, error.code, error.message, { rule: error.rule, ...(error.recorded ?? {}) }));
+  if (error instanceof ReplayedRefusal) return plain(problem(422, error.code, error.message, { ...(error.rule ? { rule: error.rule } : {}), ...(error.recorded ?? {}) }));
   if (error instanceof InvalidCommand) return plain(problem(400, 'ValidationFailed', error.message, { errors: error.errors }));
   if (error instanceof StateConflict) return plain(problem(409, error.code, error.message));
   if (error instanceof NotFound) return plain(problem(404, error.code, error.message));
