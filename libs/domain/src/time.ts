@@ -112,31 +112,73 @@ export function startOfDay(date: IsoDate, zone: string): number {
 }
 
 /**
- * A zone's offset during one UTC day, and the suffix Luxon renders for it, or null on a day the
- * offset changes (there Luxon answers).
+ * A zone's offsets during one UTC year, as segments [fromMs, next fromMs) of constant offset, with
+ * the suffix Luxon renders for each. Found by sampling every two days and bisecting where the
+ * offset changes: a few hundred Luxon calls once per zone and year, instead of several per
+ * distinct day (Luxon's offsets go through Intl and cost tens of microseconds each).
  */
-const zoneDay = memo((key: string): { suffix: string; offsetMs: number } | null => {
-  const [day, zone] = key.split('|');
-  const from = DateTime.fromMillis(Number(day) * DAY_MS, { zone });
-  const noon = DateTime.fromMillis(Number(day) * DAY_MS + DAY_MS / 2, { zone });
-  const to = DateTime.fromMillis((Number(day) + 1) * DAY_MS - 1, { zone });
-  if (!from.isValid || from.offset !== to.offset || from.offset !== noon.offset) return null;
-  return { suffix: from.toISO()!.slice(23), offsetMs: from.offset * 60_000 };
-});
-
-function dayOf(ms: number, zone: string): { suffix: string; offsetMs: number } | null {
-  // whole milliseconds in years 1970-9999, where toISOString and Luxon print the same digits
-  return Number.isInteger(ms) && ms >= 0 && ms < 253_402_300_800_000 ? zoneDay(`${Math.floor(ms / DAY_MS)}|${zone}`) : null;
+interface OffsetSegment {
+  fromMs: number;
+  offsetMs: number;
+  suffix: string;
 }
 
-/** The zone's UTC offset at an instant, or null where Luxon should answer (see zoneDay). */
+const SAMPLE_MS = 2 * DAY_MS;
+
+const zoneYear = memo((key: string): OffsetSegment[] | null => {
+  const [yearText, zone] = key.split('|');
+  const year = Number(yearText);
+  const start = Date.UTC(year, 0, 1);
+  const end = Date.UTC(year + 1, 0, 1);
+  const offsetOf = (ms: number) => DateTime.fromMillis(ms, { zone }).offset * 60_000;
+  if (!DateTime.fromMillis(start, { zone }).isValid) return null;
+  const segment = (fromMs: number, offsetMs: number): OffsetSegment => ({
+    fromMs,
+    offsetMs,
+    suffix: DateTime.fromMillis(fromMs, { zone }).toISO()!.slice(23),
+  });
+  const segments = [segment(start, offsetOf(start))];
+  let previous = start;
+  let previousOffset = segments[0].offsetMs;
+  for (let t = Math.min(start + SAMPLE_MS, end - 1); ; t = Math.min(t + SAMPLE_MS, end - 1)) {
+    const offset = offsetOf(t);
+    if (offset !== previousOffset) {
+      // the first millisecond at the new offset, between the two samples
+      let lo = previous;
+      let hi = t;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (offsetOf(mid) === previousOffset) lo = mid;
+        else hi = mid;
+      }
+      segments.push(segment(hi, offset));
+      previousOffset = offset;
+    }
+    previous = t;
+    if (t >= end - 1) break;
+  }
+  return segments;
+});
+
+/** The zone's offset (and Luxon's rendering of it) at an instant, or null where Luxon should answer. */
+function segmentAt(ms: number, zone: string): OffsetSegment | null {
+  // whole milliseconds in years 1970-9999, where toISOString and Luxon print the same digits
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return null;
+  const segments = zoneYear(`${new Date(ms).getUTCFullYear()}|${zone}`);
+  if (!segments) return null;
+  let found = segments[0];
+  for (const s of segments) if (s.fromMs <= ms) found = s;
+  return found;
+}
+
+/** The zone's UTC offset at an instant, or null where Luxon should answer. */
 function offsetAt(ms: number, zone: string): number | null {
-  return dayOf(ms, zone)?.offsetMs ?? null;
+  return segmentAt(ms, zone)?.offsetMs ?? null;
 }
 
 /** The same instant rendered in a zone with its offset, e.g. 2025-03-25T00:00:00.000-07:00. */
 export function instantInZone(ms: number, zone: string): IsoInstant {
-  const z = dayOf(ms, zone);
+  const z = segmentAt(ms, zone);
   if (z === null) return DateTime.fromMillis(ms, { zone }).toISO()!;
   return new Date(ms + z.offsetMs).toISOString().slice(0, 23) + z.suffix;
 }

@@ -3,9 +3,13 @@
  * exact elapsed durations, business time versus recorded time. DST days: 2024-03-10 and 2024-11-03
  * in America/Los_Angeles, 2024-03-31 and 2024-10-27 in Europe/Berlin.
  */
+import * as fc from 'fast-check';
+import { DateTime } from 'luxon';
 import {
   activate, bindPlan, claim, DAYS, givenHistory, HOURS, MemoryLedger, plusMs, purchase, renew, verify,
 } from '@careledger/testing';
+import { defaultCatalogue } from '../catalogue/default';
+import { dateInZone, instantInZone, startOfDay } from '../time';
 
 describe('T1: windows start at 0:00 of their first day in the region zone and are half-open', () => {
   test('T1: an incident at the last instant before `until` is covered', async () => {
@@ -245,5 +249,28 @@ describe('T4: business time (occurredAt) versus recorded time (recordedAt)', () 
     );
     h.ledger.tick(30 * DAYS);
     await h.when(bindPlan('P1', 'A', '2024-05-03T09:00:00Z')).then([{ type: 'DeviceBoundToPlan' }, { type: 'PlanBound' }]);
+  });
+});
+
+describe('T2: zone arithmetic agrees with Luxon (the offsets are cached per zone and year)', () => {
+  const zones = [...new Set(Object.values(defaultCatalogue().data.regions).map((r) => r.zone))];
+  test('T2: for random instants 1990-2040 in every catalogue zone: the rendering, the date and 0:00 of that date', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2040, 0, 1) }), fc.constantFrom(...zones), (ms, zone) => {
+        const dt = DateTime.fromMillis(ms, { zone });
+        expect(instantInZone(ms, zone)).toBe(dt.toISO());
+        expect(dateInZone(ms, zone)).toBe(dt.toISODate());
+        expect(startOfDay(dt.toISODate()!, zone)).toBe(dt.startOf('day').toMillis());
+      }),
+      { numRuns: 3000, seed: 20261201 },
+    );
+  });
+
+  test('T2: around every transition of 2024 the instant before and after render with their own offsets', () => {
+    for (const zone of zones) {
+      for (let ms = Date.UTC(2024, 0, 1); ms < Date.UTC(2025, 0, 1); ms += 3_600_000) {
+        for (const t of [ms - 1, ms, ms + 1]) expect(instantInZone(t, zone)).toBe(DateTime.fromMillis(t, { zone }).toISO());
+      }
+    }
   });
 });
