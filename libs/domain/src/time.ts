@@ -113,7 +113,7 @@ export function startOfDay(date: IsoDate, zone: string): number {
 
 /**
  * A zone's offsets during one UTC year, as segments [fromMs, next fromMs) of constant offset, with
- * the suffix Luxon renders for each. Found by sampling every two days and bisecting where the
+ * the suffix Luxon renders for each. Found by sampling every week and bisecting where the
  * offset changes: a few hundred Luxon calls once per zone and year, instead of several per
  * distinct day (Luxon's offsets go through Intl and cost tens of microseconds each).
  */
@@ -123,7 +123,7 @@ interface OffsetSegment {
   suffix: string;
 }
 
-const SAMPLE_MS = 2 * DAY_MS;
+const SAMPLE_MS = 7 * DAY_MS;
 
 const zoneYear = memo((key: string): OffsetSegment[] | null => {
   const [yearText, zone] = key.split('|');

@@ -1,7 +1,8 @@
 /**
- * Decisions are facts in the log. An accepted command's primary event carries the whole decision
- * in its metadata (command, token, Idempotency-Key, request hash, the answer given, the subject);
- * its other events carry the decision's id. A refused command (422) appends one `CommandRefused`
+ * Decisions are facts in the log. An accepted command's primary event carries the decision in its
+ * metadata (the command, and when there is one: the token, the Idempotency-Key, the request hash,
+ * the other events of the command, and for a keyed request the answer given); its other events
+ * carry the decision's id (the primary event's id). A refused command (422) appends one `CommandRefused`
  * fact to a stream of its own (`refusal-<decisionId>`), a category entitlement projections ignore.
  * Both sit in the hash chain like every other fact; the decision log and the idempotency answers
  * are read models over them.
@@ -24,19 +25,21 @@ export interface DecisionSubject {
   claimId: string | null;
 }
 
-/** The decision on an accepted command's primary event (`metadata.decision`). */
+/**
+ * The decision on an accepted command's primary event (`metadata.decision`), kept small: it rides on
+ * every accepted command. An absent field means: no token (a system process), no key, no request
+ * hash, no other event, no answer kept. The decision's id is the primary event's id.
+ */
 export interface AcceptedDecisionMeta {
-  id: string;
   command: Command['type'];
-  /** The calling token's identity (a digest, never the token), or null for system processes. */
-  tokenId: string | null;
-  key: string | null;
-  requestHash: string | null;
-  /** Every event of the command, primary first. */
-  eventIds: string[];
-  /** The answer given (without eventIds, revision and position, which the events tell). */
-  answer: Record<string, unknown>;
-  subject: DecisionSubject;
+  /** The calling token's identity (a digest, never the token). */
+  tokenId?: string;
+  key?: string;
+  requestHash?: string;
+  /** Every event of the command, primary first, when there is more than the primary. */
+  eventIds?: string[];
+  /** The answer given (without eventIds, revision and position), for a request with an Idempotency-Key. */
+  answer?: Record<string, unknown>;
 }
 
 export interface CommandRefusedData {
@@ -97,7 +100,23 @@ export interface RecordedDecision {
 }
 
 export function isAcceptedDecision(meta: unknown): meta is AcceptedDecisionMeta {
-  return typeof meta === 'object' && meta !== null && typeof (meta as AcceptedDecisionMeta).command === 'string' && Array.isArray((meta as AcceptedDecisionMeta).eventIds);
+  return typeof meta === 'object' && meta !== null && typeof (meta as AcceptedDecisionMeta).command === 'string';
+}
+
+/** The events of an accepted decision, primary first. */
+export function decisionEventIds(primary: { eventId: string; metadata: { decision?: unknown } }): string[] {
+  return (primary.metadata.decision as AcceptedDecisionMeta).eventIds ?? [primary.eventId];
+}
+
+/** What an event is about: its stream's subject and the serial, plan and claim its data name. */
+export function subjectOfEvent(e: { streamId: string; data: unknown }): DecisionSubject {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    serial: text(d.serial) ?? (e.streamId.startsWith('device-') ? e.streamId.slice('device-'.length) : null),
+    planId: text(d.planId) ?? (e.streamId.startsWith('plan-') ? e.streamId.slice('plan-'.length) : null),
+    claimId: text(d.claimId),
+  };
 }
 
 /**
@@ -152,24 +171,25 @@ export function decisionOf(events: readonly StoredEvent[]): RecordedDecision | n
   const primary = events.find((e) => isAcceptedDecision(e.metadata.decision));
   if (!primary) return null;
   const meta = primary.metadata.decision as unknown as AcceptedDecisionMeta;
-  const mine = events.filter((e) => meta.eventIds.includes(e.eventId));
+  const eventIds = decisionEventIds(primary);
+  const mine = events.filter((e) => eventIds.includes(e.eventId));
   const last = mine.reduce((a, b) => (b.position > a.position ? b : a), primary);
   const revision = mine.filter((e) => e.streamId === primary.streamId).reduce((r, e) => Math.max(r, e.revision), primary.revision);
   return {
-    decisionId: meta.id,
+    decisionId: primary.eventId,
     command: meta.command,
     outcome: 'accepted',
-    tokenId: meta.tokenId,
-    key: meta.key,
-    requestHash: meta.requestHash,
+    tokenId: meta.tokenId ?? null,
+    key: meta.key ?? null,
+    requestHash: meta.requestHash ?? null,
     actor: primary.metadata.actor,
     correlationId: primary.metadata.correlationId,
     recordedAt: primary.metadata.recordedAt,
-    subject: meta.subject,
-    eventIds: meta.eventIds,
+    subject: subjectOfEvent(primary),
+    eventIds,
     revision,
     position: last.position,
-    answer: meta.answer,
+    answer: meta.answer ?? null,
     refusal: null,
     request: null,
   };

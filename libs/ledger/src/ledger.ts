@@ -17,6 +17,7 @@ import {
   RecordedDecision, refusalStream, subjectOf,
 } from './decisions';
 import { randomId, stableId } from './ids';
+import { StreamCache } from './stream-cache';
 
 export interface CommandContext {
   /** The authenticated actor (token name or role), or a system process. */
@@ -113,6 +114,7 @@ export function storeDecisionLookup(store: EventStore): DecisionLookup {
       if (first.type === COMMAND_REFUSED || first.type === COMMAND_REPEATED) return decisionOf([first]);
       const meta = first.metadata.decision as Partial<AcceptedDecisionMeta> | null | undefined;
       const others = (meta?.eventIds ?? []).filter((id) => id !== decisionId);
+      if (!meta?.command) return null;
       return decisionOf([first, ...(others.length > 0 ? await store.readEvents(others) : [])]);
     },
   };
@@ -126,6 +128,8 @@ export interface LedgerOptions {
   onAppended?: (position: bigint, durationMs: number) => void;
   /** Throws when the node must not take commands now (its read models do not match the log). */
   beforeCommand?: () => void;
+  /** How many events the in-memory stream cache holds (0: no cache). Default 200,000. */
+  cachedEvents?: number;
 }
 
 const defaultAnswer: AnswerOf = (outcome) => ({ ...outcome });
@@ -134,6 +138,7 @@ export class Ledger {
   private readonly maxRetries: number;
   private readonly decisions: DecisionLookup;
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly streams: StreamCache | null;
 
   constructor(
     readonly store: EventStore,
@@ -143,6 +148,16 @@ export class Ledger {
   ) {
     this.maxRetries = options.maxRetries ?? 25;
     this.decisions = options.decisions ?? storeDecisionLookup(store);
+    this.streams = options.cachedEvents === 0 ? null : new StreamCache(options.cachedEvents);
+  }
+
+  /** Drops every cached stream (the log was replaced under the node). */
+  forgetStreams(): void {
+    this.streams?.clear();
+  }
+
+  private readStream(streamId: string) {
+    return this.streams ? this.streams.read(this.store, streamId) : this.store.readStream(streamId);
   }
 
   /** The decision id an Idempotency-Key names for a token (the same on every node). */
@@ -218,7 +233,7 @@ export class Ledger {
   private async decideAndRecord(command: Command, ctx: CommandContext, decisionId: string, answerOf: AnswerOf): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
       const now = (ctx.now ?? this.clock.now()).getTime();
-      const gathered = await gather(this.catalogue, command, (s) => this.store.readStream(s));
+      const gathered = await gather(this.catalogue, command, (s) => this.readStream(s));
       let decision: Decision;
       try {
         decision = decide(gathered.world, command, { now });
@@ -233,10 +248,10 @@ export class Ledger {
         // the command was carried out before: its first answer, as recorded with that decision
         const first = await this.decisions.find(primary.eventId).catch(() => null);
         const result: CommandResult =
-          first && first.outcome === 'accepted' && first.answer
+          first && first.outcome === 'accepted'
             ? {
                 outcome: decision.outcome,
-                answer: first.answer,
+                answer: first.answer ?? answerOf(decision.outcome),
                 repeat: true,
                 eventIds: first.eventIds,
                 streamId: primary.streamId,
@@ -269,6 +284,7 @@ export class Ledger {
         return await this.append(command, decision, gathered.revisions, ctx, decisionId, now, primaryStream, answerOf);
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;
+        this.streams?.forget(error.streamId);
         if (ctx.ifMatch != null && error.streamId === primaryStream) {
           throw new StaleRevision(primaryStream, ctx.ifMatch, typeof error.actual === 'number' ? error.actual : -1);
         }
@@ -294,16 +310,15 @@ export class Ledger {
     );
     const eventIds = [decisionId, ...ids.flat().filter((id) => id !== decisionId)];
     const answer = answerOf(decision.outcome);
-    const meta: AcceptedDecisionMeta = {
-      id: decisionId,
-      command: command.type,
-      tokenId: ctx.tokenId ?? null,
-      key: ctx.idempotencyKey ?? null,
-      requestHash: ctx.requestHash ?? null,
-      eventIds,
-      answer,
-      subject: subjectOf(command, decision.outcome),
-    };
+    // small: it rides on every accepted command (absent fields are null, see AcceptedDecisionMeta)
+    const meta: AcceptedDecisionMeta = { command: command.type };
+    if (ctx.tokenId) meta.tokenId = ctx.tokenId;
+    if (ctx.idempotencyKey) {
+      meta.key = ctx.idempotencyKey;
+      meta.answer = answer;
+    }
+    if (ctx.requestHash) meta.requestHash = ctx.requestHash;
+    if (eventIds.length > 1) meta.eventIds = eventIds;
     const parts: StreamAppend[] = decision.appends.map((a, ai) => {
       const read = revisions.get(a.streamId) ?? -1;
       const expected = ctx.ifMatch != null && a.streamId === primaryStream ? ctx.ifMatch : read;
@@ -316,7 +331,18 @@ export class Ledger {
       };
     });
     const started = performance.now();
-    const results: AppendResult[] = await this.store.append(parts);
+    let results: AppendResult[];
+    try {
+      results = await this.store.append(parts);
+    } catch (error) {
+      // an append that failed (or may have failed) leaves what these streams hold unknown here
+      for (const part of parts) this.streams?.forget(part.streamId);
+      throw error;
+    }
+    parts.forEach((part, i) => {
+      const r = results[i];
+      if (!r.deduplicated) this.streams?.appended(part.streamId, part.events, r.nextExpectedRevision - part.events.length + 1, r.positions, r.recordedAt);
+    });
     const last = results.reduce((a, b) => (b.position > a.position ? b : a));
     this.options.onAppended?.(last.position, performance.now() - started);
     return {

@@ -139,6 +139,7 @@ export class Runtime {
       onError: (error) => logger.warn({ err: error }, 'projection runner: the log is unreachable, retrying'),
       onDivergence: async (divergence) => {
         logger.error({ checkpoint: divergence.checkpoint.position.toString(), found: divergence.found, head: divergence.head.toString() }, divergence.message);
+        holder.runtime?.ledger.forgetStreams();
         if ((options.onDivergence ?? 'rebuild') === 'stop') return 'stop';
         logger.warn({}, 'rebuilding the read models from the log; reads wait until they reflect it');
         await rebuild(store, readDb, catalogue);

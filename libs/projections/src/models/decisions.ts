@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '@careledger/event-store';
 import {
-  AcceptedDecisionMeta, COMMAND_REFUSED, COMMAND_REPEATED, CommandRefusedData, CommandRepeatedData, isAcceptedDecision,
+  AcceptedDecisionMeta, COMMAND_REFUSED, COMMAND_REPEATED, CommandRefusedData, CommandRepeatedData, decisionEventIds, isAcceptedDecision, subjectOfEvent,
   LEGACY_DECISION_IMPORTED, LEGACY_IDEMPOTENCY_IMPORTED, LegacyAnswer, LegacyDecisionData, LegacyIdempotencyData, RecordedDecision,
 } from '@careledger/ledger';
 import type { ReadModelSchema } from './model';
@@ -132,10 +132,11 @@ export class DecisionsProjection {
       this.legacy.run(d.key, d.fingerprint, d.status, d.body);
     } else if (isAcceptedDecision(decision)) {
       const d = decision as AcceptedDecisionMeta;
+      const subject = subjectOfEvent(e);
       this.insert.run(
-        position, d.id, m.recordedAt, recordedMs, d.command, m.actor, d.tokenId, m.correlationId, 'accepted', null, null, null,
-        d.subject.serial, d.subject.planId, d.subject.claimId, JSON.stringify(d.eventIds), e.streamId, e.revision, position, d.key, d.requestHash,
-        JSON.stringify(d.answer), null,
+        position, e.eventId, m.recordedAt, recordedMs, d.command, m.actor, d.tokenId ?? null, m.correlationId, 'accepted', null, null, null,
+        subject.serial, subject.planId, subject.claimId, JSON.stringify(decisionEventIds(e)), e.streamId, e.revision, position, d.key ?? null,
+        d.requestHash ?? null, d.answer === undefined ? null : JSON.stringify(d.answer), null,
       );
     } else if (decision && typeof decision.id === 'string') {
       this.follow.run(position, e.streamId, e.revision, decision.id);
