@@ -367,7 +367,7 @@ export class Ledger {
         occurredAt: businessTimeOf(event) ?? new Date(now).toISOString(),
         actor: ctx.actor,
         correlationId: ctx.correlationId,
-        causationId: ctx.causationId ?? null,
+        ...(ctx.causationId ? { causationId: ctx.causationId } : {}),
         decision,
       },
     };
@@ -421,7 +421,10 @@ export class Ledger {
         eventId: decisionId,
         type,
         data,
-        metadata: { occurredAt: new Date(now).toISOString(), actor: ctx.actor, correlationId: ctx.correlationId, causationId: ctx.causationId ?? null, decision: { id: decisionId } },
+        metadata: {
+          occurredAt: new Date(now).toISOString(), actor: ctx.actor, correlationId: ctx.correlationId,
+          ...(ctx.causationId ? { causationId: ctx.causationId } : {}), decision: { id: decisionId },
+        },
       }],
     }]);
     this.options.onAppended?.(result.position, performance.now() - started);

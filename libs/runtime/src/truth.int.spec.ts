@@ -38,12 +38,14 @@ function rewrite(path: string, from: number, change: (row: { position: number; t
   try {
     db.exec('DROP TRIGGER IF EXISTS events_are_immutable_update; DROP TRIGGER IF EXISTS events_are_immutable_delete');
     const rows = db.prepare('SELECT * FROM events WHERE position >= ? ORDER BY position').all(from) as Record<string, never>[];
-    let previous = (db.prepare('SELECT hash FROM events WHERE position = ?').get(from - 1) as { hash: string } | undefined)?.hash ?? 'careledger:event-store:genesis:v1';
+    let previous = (db.prepare('SELECT hex(hash) AS hash FROM events WHERE position = ?').get(from - 1) as { hash: string } | undefined)?.hash.toLowerCase() ?? 'careledger:event-store:genesis:v1';
     const update = db.prepare('UPDATE events SET data = ?, hash = ? WHERE position = ?');
     for (const row of rows) {
-      const r = row as unknown as { position: number; event_id: string; stream_id: string; revision: number; type: string; recorded_at: string; data: string; metadata: string };
+      const r = row as unknown as { position: number; event_id: Buffer; stream_id: string; revision: number; type: string; recorded_at: string; data: string; metadata: string };
       const data = change(r) ?? r.data;
-      const hash = eventHash(previous, { position: BigInt(r.position), eventId: r.event_id, streamId: r.stream_id, revision: r.revision, type: r.type, recordedAt: r.recorded_at, data, metadata: r.metadata });
+      const hex = r.event_id.toString('hex');
+      const eventId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      const hash = eventHash(previous, { position: BigInt(r.position), eventId, streamId: r.stream_id, revision: r.revision, type: r.type, recordedAt: r.recorded_at, data, metadata: r.metadata });
       update.run(data, hash, r.position);
       previous = hash;
     }

@@ -5,23 +5,26 @@
 import type Database from 'better-sqlite3';
 import { eventHash, GENESIS_HASH } from '../hash';
 import type { ChainPoint, IntegrityReport } from '../port';
+import { hashText, idText } from './codec';
 
+/** A row as stored: since schema 3 the id is 16 bytes (a UUID) and the hash 32 bytes (codec.ts). */
 export interface EventRow {
   position: bigint;
-  event_id: string;
+  event_id: Buffer | string;
   stream_id: string;
   revision: bigint;
   type: string;
   data: string;
+  /** The canonical JSON that was hashed (since schema 3 without recordedAt: the column has it). */
   metadata: string;
   recorded_at: string;
-  hash: string;
+  hash: Buffer | string;
 }
 
 export function rowHash(previousHash: string, row: Omit<EventRow, 'hash'>): string {
   return eventHash(previousHash, {
     position: row.position,
-    eventId: row.event_id,
+    eventId: idText(row.event_id),
     streamId: row.stream_id,
     revision: Number(row.revision),
     type: row.type,
@@ -49,8 +52,8 @@ export function walkChain(
   let previous = from.hash;
   let verified: ChainPoint = from;
   if (from.position > 0n) {
-    const anchor = db.prepare<[bigint], { hash: string }>('SELECT hash FROM events WHERE position = ?').get(from.position);
-    if (!anchor || anchor.hash !== from.hash) {
+    const anchor = db.prepare<[bigint], { hash: Buffer | string }>('SELECT hash FROM events WHERE position = ?').get(from.position);
+    if (!anchor || hashText(anchor.hash) !== from.hash) {
       return { events: 0, ok: false, firstBrokenPosition: from.position, verifiedUpTo: GENESIS };
     }
   }
@@ -59,9 +62,10 @@ export function walkChain(
     const batch = page.all(verified.position, batchSize);
     for (const row of batch) {
       events += 1;
-      if (rowHash(previous, row) !== row.hash) return { events, ok: false, firstBrokenPosition: row.position, verifiedUpTo: verified };
-      previous = row.hash;
-      verified = { position: row.position, hash: row.hash };
+      const stored = hashText(row.hash);
+      if (rowHash(previous, row) !== stored) return { events, ok: false, firstBrokenPosition: row.position, verifiedUpTo: verified };
+      previous = stored;
+      verified = { position: row.position, hash: stored };
     }
     if (batch.length > 0) onBatch({ events, position: verified.position });
     if (batch.length < batchSize) return { events, ok: true, firstBrokenPosition: null, verifiedUpTo: verified };

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describeEventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
+import { canonicalJson, eventHash, GENESIS_HASH } from '../hash';
 import {
   type AppendResult,
   type Clock,
@@ -371,10 +372,52 @@ describe('SqliteEventStore (SQLite only)', () => {
       try {
         expect(check.prepare('SELECT id FROM decisions').all()).toEqual([{ id: 'd1' }]);
         expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
-        expect(check.prepare(`SELECT value FROM event_store_meta WHERE key = 'schema_version'`).get()).toEqual({ value: '2' });
+        expect(check.prepare(`SELECT value FROM event_store_meta WHERE key = 'schema_version'`).get()).toEqual({ value: '3' });
       } finally {
         check.close();
       }
+    });
+
+    it('a store written under schema 2 (ids and hashes as text, recordedAt inside the metadata) opens, still verifies and continues', async () => {
+      await store.close();
+      rmSync(path, { force: true });
+      const raw = new Database(path);
+      raw.exec(`CREATE TABLE event_store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO event_store_meta VALUES ('schema_version', '2');
+        CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
+          type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (stream_id, revision));
+        CREATE TABLE records (key TEXT PRIMARY KEY, version INTEGER NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL);`);
+      let previous = GENESIS_HASH;
+      const ids = [randomUUID(), 'not-a-uuid-id', randomUUID()];
+      ids.forEach((eventId, i) => {
+        const recordedAt = `2026-11-0${i + 1}T10:00:00.000Z`;
+        const row = { position: BigInt(i + 1), eventId, streamId: 'plan-old', revision: i, type: 'Old', recordedAt, data: canonicalJson({ i }), metadata: canonicalJson({ actor: 'old', correlationId: 'c', occurredAt: recordedAt, recordedAt }) };
+        previous = eventHash(previous, row);
+        raw.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(i + 1, eventId, row.streamId, i, row.type, row.data, row.metadata, recordedAt, previous);
+      });
+      raw.close();
+
+      store = open();
+      const read = await store.readStream('plan-old');
+      expect(read.map((e) => e.eventId)).toEqual(ids);
+      expect(read[2].hash).toBe(previous);
+      expect(read[1].metadata.recordedAt).toBe('2026-11-02T10:00:00.000Z');
+      expect(await store.verifyIntegrity()).toMatchObject({ ok: true, events: 3 });
+      expect((await store.readEvents([ids[0], ids[1]])).map((e) => e.eventId)).toEqual([ids[0], ids[1]]);
+      await store.appendToStream('plan-old', [newEvent('New', {})], { expectedRevision: 2 });
+      expect(await store.verifyIntegrity()).toMatchObject({ ok: true, events: 4 });
+      const check = new Database(path, { readonly: true });
+      try {
+        expect(check.prepare(`SELECT typeof(event_id) AS id, typeof(hash) AS hash FROM events ORDER BY position`).all()).toEqual([
+          { id: 'blob', hash: 'blob' }, { id: 'text', hash: 'blob' }, { id: 'blob', hash: 'blob' }, { id: 'blob', hash: 'blob' },
+        ]);
+        expect(() => check.prepare(`UPDATE events SET data = '{}'`).run()).toThrow();
+      } finally {
+        check.close();
+      }
+      const writer = new Database(path);
+      expect(() => writer.prepare(`UPDATE events SET data = '{}' WHERE position = 1`).run()).toThrow(/immutable/);
+      writer.close();
     });
 
     it('after close(), appends reject with StoreUnavailable and ping() is false', async () => {

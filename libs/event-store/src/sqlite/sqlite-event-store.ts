@@ -29,6 +29,7 @@ import {
 import { canonicalJson } from '../hash';
 import { GroupCommit } from '../group-commit';
 import { type EventRow, GENESIS, rowHash } from './chain-walk';
+import { hashKey, hashText, idKey, idText } from './codec';
 import { VERIFY_WORKER_KIND, type VerifyMessage, type VerifyRequest } from './verify-worker';
 
 export interface SqliteEventStoreOptions {
@@ -57,8 +58,11 @@ export interface SqliteEventStoreStats {
   appends: number;
 }
 
-/** 1: the log. 2: adds `records` (leases, webhook state, signed checkpoints). */
-export const SQLITE_SCHEMA_VERSION = 2;
+/**
+ * 1: the log. 2: adds `records` (leases, webhook state, signed checkpoints). 3: ids and hashes in
+ * bytes, and appended events' metadata without the recordedAt their column already has.
+ */
+export const SQLITE_SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_store_meta (
@@ -67,14 +71,14 @@ CREATE TABLE IF NOT EXISTS event_store_meta (
 );
 CREATE TABLE IF NOT EXISTS events (
   position    INTEGER PRIMARY KEY,
-  event_id    TEXT NOT NULL UNIQUE,
+  event_id    BLOB NOT NULL UNIQUE,
   stream_id   TEXT NOT NULL,
   revision    INTEGER NOT NULL,
   type        TEXT NOT NULL,
   data        TEXT NOT NULL,
   metadata    TEXT NOT NULL,
   recorded_at TEXT NOT NULL,
-  hash        TEXT NOT NULL,
+  hash        BLOB NOT NULL,
   UNIQUE (stream_id, revision)
 );
 CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
@@ -111,15 +115,18 @@ interface PreparedAppend {
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
+  const metadata = JSON.parse(row.metadata) as StoredMetadata;
+  // since schema 3 the hashed metadata leaves recordedAt to its own column
+  if (metadata.recordedAt === undefined) metadata.recordedAt = row.recorded_at;
   return {
-    eventId: row.event_id,
+    eventId: idText(row.event_id),
     type: row.type,
     streamId: row.stream_id,
     revision: Number(row.revision),
     position: row.position,
     data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata) as StoredMetadata,
-    hash: row.hash,
+    metadata,
+    hash: hashText(row.hash),
   };
 }
 
@@ -160,15 +167,15 @@ export function prepareAppends(appends: readonly StreamAppend[]): PreparedAppend
 
 function prepareStatements(db: Database.Database) {
   return {
-    head: db.prepare<[], { position: bigint; hash: string; recorded_at: string }>(
+    head: db.prepare<[], { position: bigint; hash: Buffer | string; recorded_at: string }>(
       'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1',
     ),
-    hashAt: db.prepare<[bigint], { hash: string }>('SELECT hash FROM events WHERE position = ?'),
+    hashAt: db.prepare<[bigint], { hash: Buffer | string }>('SELECT hash FROM events WHERE position = ?'),
     streamRevision: db.prepare<[string], { revision: bigint }>(
       'SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
     ),
-    byEventId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
-    insert: db.prepare<[bigint, string, string, number, string, string, string, string, string]>(
+    byEventId: db.prepare<[Buffer | string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
+    insert: db.prepare<[bigint, Buffer | string, string, number, string, string, string, string, Buffer]>(
       `INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, recorded_at, hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
@@ -241,12 +248,26 @@ export class SqliteEventStore extends EventStore {
       if (version > SQLITE_SCHEMA_VERSION) {
         throw new Error(`event store schema ${version} is newer than this code (${SQLITE_SCHEMA_VERSION})`);
       }
-      // 1 -> 2 only added the records table (above)
+      // 1 -> 2 only added the records table (above); 2 -> 3 stores ids and hashes as bytes
+      if (version < 3) this.migrateToBinaryIdsAndHashes();
       if (version < SQLITE_SCHEMA_VERSION) {
         this.db.prepare("UPDATE event_store_meta SET value = ? WHERE key = 'schema_version'").run(String(SQLITE_SCHEMA_VERSION));
       }
     });
     run.immediate();
+  }
+
+  /**
+   * Schema 3: ids (UUIDs) and hashes as bytes. Rewrites the two columns in place, with the triggers
+   * that refuse UPDATE lifted for the length of this transaction only; the text that was hashed
+   * (data, metadata) is untouched, so every hash still verifies.
+   */
+  private migrateToBinaryIdsAndHashes(): void {
+    this.db.exec('DROP TRIGGER IF EXISTS events_are_immutable_update');
+    this.db.function('careledger_id_key', (id: unknown) => (typeof id === 'string' ? idKey(id) : id));
+    this.db.exec(`UPDATE events SET event_id = careledger_id_key(event_id), hash = unhex(hash) WHERE typeof(hash) = 'text'`);
+    this.db.exec(`CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
+      BEGIN SELECT RAISE(ABORT, 'events are immutable: UPDATE refused'); END;`);
   }
 
   private schemaVersion(): number {
@@ -329,7 +350,7 @@ export class SqliteEventStore extends EventStore {
   private readHead(): Head {
     const row = this.statements.head.get();
     if (!row) return { position: 0n, hash: GENESIS.hash, recordedAtMs: Number.NEGATIVE_INFINITY };
-    return { position: row.position, hash: row.hash, recordedAtMs: Date.parse(row.recorded_at) };
+    return { position: row.position, hash: hashText(row.hash), recordedAtMs: Date.parse(row.recorded_at) };
   }
 
   private currentRevision(streamId: string): number | null {
@@ -338,13 +359,13 @@ export class SqliteEventStore extends EventStore {
   }
 
   private applyAppend(req: PreparedAppend, head: Head, recordedAtMs: number): { result: AppendResult; head: Head } {
-    const existing = req.events.map((e) => this.statements.byEventId.get(e.eventId));
+    const existing = req.events.map((e) => this.statements.byEventId.get(idKey(e.eventId)));
     const found = existing.filter((row): row is EventRow => row !== undefined);
     if (found.length > 0) {
       const sameAppend =
         found.length === existing.length &&
         found.every((row, i) => row.stream_id === req.streamId && Number(row.revision) === Number(found[0].revision) + i);
-      if (!sameAppend) throw new DuplicateEventIdConflict(req.streamId, found.map((row) => row.event_id));
+      if (!sameAppend) throw new DuplicateEventIdConflict(req.streamId, found.map((row) => idText(row.event_id)));
       const last = found[found.length - 1];
       return {
         head,
@@ -378,12 +399,12 @@ export class SqliteEventStore extends EventStore {
         revision: BigInt(revision),
         type: event.type,
         data: event.data,
-        metadata: canonicalJson({ ...event.metadata, recordedAt }),
+        metadata: canonicalJson(event.metadata),
         recorded_at: recordedAt,
       };
       hash = rowHash(hash, row);
       this.statements.insert.run(
-        position, row.event_id, row.stream_id, revision, row.type, row.data, row.metadata, recordedAt, hash,
+        position, idKey(row.event_id), row.stream_id, revision, row.type, row.data, row.metadata, recordedAt, hashKey(hash),
       );
       positions.push(position);
     }
@@ -415,7 +436,7 @@ export class SqliteEventStore extends EventStore {
 
   async readEvents(eventIds: readonly string[]): Promise<StoredEvent[]> {
     this.assertOpen();
-    const rows = eventIds.map((id) => this.statements.byEventId.get(id)).filter((row): row is EventRow => row !== undefined);
+    const rows = eventIds.map((id) => this.statements.byEventId.get(idKey(id))).filter((row): row is EventRow => row !== undefined);
     return rows.sort((a, b) => (a.position < b.position ? -1 : 1)).map(toStoredEvent);
   }
 
@@ -441,7 +462,8 @@ export class SqliteEventStore extends EventStore {
 
   async hashAt(position: bigint): Promise<string | null> {
     this.assertOpen();
-    return this.statements.hashAt.get(position)?.hash ?? null;
+    const row = this.statements.hashAt.get(position);
+    return row ? hashText(row.hash) : null;
   }
 
   async ping(): Promise<boolean> {
@@ -575,23 +597,33 @@ export class SqliteEventStore extends EventStore {
         if (typeof recordedAt !== 'string' || Number.isNaN(Date.parse(recordedAt))) {
           throw new IntegrityViolation(`import: event at position ${position} has no valid metadata.recordedAt`, position);
         }
-        if (this.statements.byEventId.get(event.eventId)) throw new DuplicateEventIdConflict(event.streamId, [event.eventId]);
-        const row = {
+        if (this.statements.byEventId.get(idKey(event.eventId))) throw new DuplicateEventIdConflict(event.streamId, [event.eventId]);
+        const base = {
           position,
           event_id: event.eventId,
           stream_id: event.streamId,
           revision: BigInt(event.revision),
           type: event.type,
           data: canonicalJson(event.data),
-          metadata: canonicalJson(event.metadata),
           recorded_at: recordedAt,
         };
-        hash = rowHash(hash, row);
-        if (event.hash !== undefined && event.hash !== hash) {
-          throw new IntegrityViolation(`import: hash mismatch at position ${position}`, position);
+        // the metadata as it was hashed: without recordedAt (appended under schema 3), or with it
+        // (older stores, PostgreSQL, an export that carries no hashes)
+        const { recordedAt: _recordedAt, ...withoutRecordedAt } = event.metadata;
+        const variants = [canonicalJson(event.metadata), canonicalJson(withoutRecordedAt)];
+        if (event.hash !== undefined) variants.reverse();
+        let chosen: { metadata: string; hash: string } | null = null;
+        for (const metadata of variants) {
+          const candidate = rowHash(hash, { ...base, metadata });
+          if (event.hash === undefined || candidate === event.hash) {
+            chosen = { metadata, hash: candidate };
+            break;
+          }
         }
+        if (!chosen) throw new IntegrityViolation(`import: hash mismatch at position ${position}`, position);
+        hash = chosen.hash;
         this.statements.insert.run(
-          position, row.event_id, row.stream_id, event.revision, row.type, row.data, row.metadata, recordedAt, hash,
+          position, idKey(base.event_id), base.stream_id, event.revision, base.type, base.data, chosen.metadata, recordedAt, hashKey(hash),
         );
         revisions.set(event.streamId, event.revision);
         previousPosition = position;
