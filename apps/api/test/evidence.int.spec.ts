@@ -215,6 +215,20 @@ describe.each(testStores('The dispute suite'))('disputes on %s', (_name, open) =
     expect(p.conflicts.map((c: any) => c.rule)).toEqual(['X2']);
   });
 
+  test('amend a device fact (its activation): the purchase would be refused under P4; a service center\'s facts touch no unit', async () => {
+    await s.activate('AD-A', 'Mavic 3', 'US', '2026-03-10T08:00:00-07:00');
+    const activation = ok(await server.get('/v1/devices/AD-A/history', 'auditor'), 'history').events[0];
+    const plan = (await s.buy({ term: '1y', model: 'Mavic 3', region: 'US', channel: 'online', purchasedAt: '2026-03-10T09:00:00-07:00', orderId: 'O-AD-A', serial: 'AD-A' })) as { eventIds: string[] };
+    const p = await previewThenRecord({ eventId: activation.eventId, action: 'amend', reason: 'activated days earlier', amendment: { activatedAt: '2026-03-01T08:00:00-08:00' } });
+    expect(p.units.map((u: any) => u.serial)).toEqual(['AD-A']);
+    expect(p.units[0].changes).toEqual(expect.arrayContaining([{ field: 'warranty.official', before: { from: '2026-03-10', until: '2027-03-10' }, after: { from: '2026-03-01', until: '2027-03-01' } }]));
+    expect(decisionOf(p, plan.eventIds[0])).toMatchObject({ command: 'PurchasePlan', outcome: 'would-refuse', code: 'PurchaseWindowClosed', rule: 'P4' });
+    // the directory of service centers: a claim keeps the region it was opened with
+    const center = ok(await server.put('/v1/service-centers/SC-9', 'admin', { name: 'Center 9', region: 'US' }), 'center');
+    const q = await previewThenRecord({ eventId: center.eventIds[0], action: 'amend', reason: 'moved', amendment: { region: 'CA' } });
+    expect(q).toMatchObject({ units: [], decisions: [], conflicts: [] });
+  });
+
   test('a preview answers what the correction would answer (400, 404, 409, 422), records nothing, and is for admin and auditor only', async () => {
     const plan = await coveredUnit('PR-A', '2026-03-10T09:00:00-07:00');
     const head = await server.eventCount();
