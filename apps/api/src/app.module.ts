@@ -8,6 +8,7 @@ import { AuditController } from './controllers/audit.controller';
 import { ClaimsController } from './controllers/claims.controller';
 import { CorrectionsController, ServiceCentersController } from './controllers/admin.controller';
 import { DevicesController } from './controllers/devices.controller';
+import { CorrectionPreviewController, StatementController } from './controllers/evidence.controller';
 import { MeController } from './controllers/me.controller';
 import { OpsController } from './controllers/ops.controller';
 import { PlansController } from './controllers/plans.controller';
@@ -17,6 +18,8 @@ import { MetricsService } from './http/metrics.service';
 import { ProblemFilter } from './http/problem';
 import { Directory, LedgerCommands, LedgerQueries, Operations } from './ports/ports';
 import { RuntimeCommands, RuntimeDirectory, RuntimeOperations, RuntimeQueries } from './ports/runtime-ports';
+import { CorrectionPreviews, Statements } from './ports/evidence-ports';
+import { RuntimeCorrectionPreviews, RuntimeStatements } from './ports/evidence-runtime-ports';
 
 @Module({})
 export class AppModule {
@@ -33,12 +36,16 @@ export class AppModule {
         AuditController,
         OpsController,
         MeController,
+        CorrectionPreviewController,
+        StatementController,
       ],
       providers: [
         { provide: LedgerCommands, useValue: new RuntimeCommands(runtime) },
         { provide: LedgerQueries, useValue: new RuntimeQueries(runtime) },
         { provide: Directory, useValue: new RuntimeDirectory(runtime) },
         { provide: Operations, useValue: new RuntimeOperations(runtime) },
+        { provide: CorrectionPreviews, useValue: new RuntimeCorrectionPreviews(runtime) },
+        { provide: Statements, useValue: new RuntimeStatements(runtime) },
         { provide: TokenRegistry, useValue: tokens },
         { provide: MetricsService, useValue: metrics },
         { provide: AppLogger, useValue: logger },

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { EventStore } from '@careledger/event-store';
+import { Runtime } from '@careledger/runtime';
 import { App, createApp } from '../src/app';
 import { TokenRegistry } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
@@ -34,7 +36,8 @@ export class TestServer {
     private readonly dir: string,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<TestServer> {
+  /** `store`: run on this store (e.g. one of libs/testing's testStores, PostgreSQL in a schema of its own) instead of a SQLite file. */
+  static async start(env: Record<string, string> = {}, options: { store?: EventStore } = {}): Promise<TestServer> {
     const dir = mkdtempSync(join(tmpdir(), 'careledger-api-'));
     const config = {
       ...loadConfig({ CARELEDGER_DB: join(dir, 'ledger.sqlite'), LOG_LEVEL: 'silent', ...env }),
@@ -42,7 +45,18 @@ export class TestServer {
       logLevel: 'silent',
     };
     const tokens = new TokenRegistry(Object.values(TOKENS).map((t) => ({ ...t })));
-    const app = await createApp(config, tokens);
+    const runtime = options.store
+      ? await Runtime.open({ store: options.store, dbPath: config.dbPath, readDbPath: config.readDbPath, signingKeyDefaultFile: join(dir, 'signing-key.pem') })
+      : undefined;
+    const app = await createApp(config, tokens, runtime);
+    if (runtime) {
+      // the app leaves a runtime it was given open: close it with the app
+      const close = app.close;
+      app.close = async () => {
+        await close();
+        await runtime.close();
+      };
+    }
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.app.getHttpServer().address() as AddressInfo;
     return new TestServer(app, `http://127.0.0.1:${address.port}`, dir);

@@ -45,6 +45,8 @@ export interface CommandSpec {
   crossCheck?: (values: Values) => string | null;
   /** Reads an existing store: refuse a --db that does not exist instead of creating an empty one. */
   needsStore?: boolean;
+  /** One argument without an option name (verify-statement FILE), kept in values[key]. */
+  positional?: { key: string; arg: string; help: string; check?: Check };
 }
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -118,6 +120,37 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: { now: { type: 'string', arg: 'T', help: 'the sweep\'s "now": an instant with offset (default the clock)', check: instant }, ...STORE, ...HELP },
     needsStore: true,
   },
+  'verify-statement': {
+    name: 'verify-statement',
+    summary: 'check an entitlement statement (JSON) with the ledger operator\'s public key',
+    notes: [
+      'FILE is a statement as GET /v1/devices/{serial}/statement answers it with Accept: application/json.',
+      'It verifies when every event\'s hash recomputes from its content, every event is covered by the signed',
+      'checkpoint, the checkpoint\'s and the attestation\'s Ed25519 signatures verify with the key given, and',
+      'folding the events with the domain gives the statement\'s view. Get the key from the ledger\'s operator',
+      '(GET /v1/audit/public-key answers it as PEM): a statement\'s own key proves nothing by itself.',
+      'Exit code 0: verified; 1: not verified (the first reason is printed); 2: a wrong command line.',
+    ].join('\n'),
+    positional: { key: 'file', arg: 'FILE', help: 'the statement, as JSON', check: (v) => (existsSync(v) && statSync(v).isFile() ? null : 'is not a file') },
+    options: {
+      'public-key': { type: 'string', arg: 'FILE', help: 'the operator\'s public key(s), PEM (several blocks for rotated keys); required unless --embedded-key' },
+      'embedded-key': { type: 'boolean', help: 'check with the key inside the statement: proves only that it is internally consistent' },
+      catalogue: { type: 'string', arg: 'FILE', help: 'the catalogue the statement names (default CARELEDGER_CATALOGUE, else the built-in one)' },
+      json: { type: 'boolean', help: 'print the checks as JSON' },
+      ...HELP,
+    },
+    crossCheck: (v) => {
+      if (v['public-key'] && v['embedded-key']) return 'give --public-key FILE or --embedded-key, not both';
+      if (!v['public-key'] && !v['embedded-key']) {
+        return '--public-key FILE is required: a statement\'s own key proves nothing. Get the ledger operator\'s key (GET /v1/audit/public-key), or pass --embedded-key to check only that the statement is internally consistent';
+      }
+      for (const name of ['public-key', 'catalogue']) {
+        const file = v[name];
+        if (typeof file === 'string' && !(existsSync(file) && statSync(file).isFile())) return `--${name} ${file}: the file does not exist`;
+      }
+      return null;
+    },
+  },
   seed: {
     name: 'seed',
     summary: 'generate realistic synthetic data through the ledger into a separate store (--db FILE --devices N)',
@@ -185,11 +218,12 @@ function synopsis(spec: CommandSpec): string {
       const text = `--${name}${o.arg ? ` ${o.arg}` : ''}`;
       return required(name) ? text : `[${text}]`;
     });
-  return [PROGRAM, spec.name, ...parts].join(' ');
+  return [PROGRAM, spec.name, ...(spec.positional ? [spec.positional.arg] : []), ...parts].join(' ');
 }
 
 export function commandUsage(spec: CommandSpec): string {
-  return [`usage: ${synopsis(spec)}`, `${spec.summary}.`, '', 'options:', optionsText(spec), ...(spec.notes ? ['', spec.notes] : [])].join('\n');
+  const positional = spec.positional ? ['', 'arguments:', `  ${spec.positional.arg}  ${spec.positional.help}`] : [];
+  return [`usage: ${synopsis(spec)}`, `${spec.summary}.`, ...positional, '', 'options:', optionsText(spec), ...(spec.notes ? ['', spec.notes] : [])].join('\n');
 }
 
 export function programUsage(): string {
@@ -262,7 +296,14 @@ function parseCommand(spec: CommandSpec, args: string[]): Parsed {
   const values: Values = {};
   for (const token of tokens) {
     if (token.kind === 'option-terminator') continue;
-    if (token.kind === 'positional') return usageError(`unexpected argument "${token.value}"`, spec);
+    if (token.kind === 'positional') {
+      const p = spec.positional;
+      if (!p || values[p.key] !== undefined) return usageError(`unexpected argument "${token.value}"`, spec);
+      const problem = p.check?.(token.value);
+      if (problem) return usageError(`${p.arg} ${token.value} ${problem}`, spec);
+      values[p.key] = token.value;
+      continue;
+    }
     const o = spec.options[token.name];
     if (!o) return usageError(`unknown option ${token.rawName}`, spec);
     if (values[token.name] !== undefined) return usageError(`--${token.name} is given twice`, spec);
@@ -280,6 +321,7 @@ function parseCommand(spec: CommandSpec, args: string[]): Parsed {
     if (problem) return usageError(`--${token.name} ${problem}; got "${token.value}"`, spec);
     values[token.name] = token.value;
   }
+  if (spec.positional && values[spec.positional.key] === undefined) return usageError(`${spec.positional.arg} is required (${spec.positional.help})`, spec);
   for (const name of spec.required ?? []) {
     const o = spec.options[name];
     if (values[name] === undefined) return usageError(`--${name}${o.arg ? ` ${o.arg}` : ''} is required${o.whyRequired ? `: ${o.whyRequired}` : ''}`, spec);

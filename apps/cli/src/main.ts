@@ -7,6 +7,7 @@
  *   import --in FILE              restore an NDJSON export into an EMPTY embedded store
  *   sweep [--now T]               record warranty extensions whose condition has settled
  *   seed --db FILE --devices N    synthetic data into a separate store
+ *   verify-statement FILE --public-key KEY   check an entitlement statement (JSON) with the operator's key
  * Configuration as the server: CARELEDGER_DB, CARELEDGER_READ_DB, EVENTSTORE_CONNECTION_STRING,
  * CARELEDGER_CATALOGUE (or --db / --read-db). The grammar, checks and usage texts are in args.ts;
  * `<command> --help` prints and exits 0, a wrong command line exits 2 with one sentence.
@@ -22,6 +23,7 @@ import { rebuild } from '@careledger/projections';
 import { Runtime } from '@careledger/runtime';
 import { EXIT, parseCommandLine, PROGRAM, Values } from './args';
 import { COMMANDS as EXTRA } from './extra';
+import { verifyStatementCommand } from './verify-statement';
 
 export interface CliContext {
   args: string[];
@@ -208,6 +210,8 @@ async function main(argv: string[]): Promise<number> {
       await rt.close();
       return 0;
     }
+    case 'verify-statement':
+      return verifyStatementCommand(values);
     default: {
       const extra = EXTRA[command];
       if (extra) return extra.run({ args: rest, values, dbPath, readDbPath, open });

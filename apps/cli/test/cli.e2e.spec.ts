@@ -116,6 +116,11 @@ const TABLE: Case[] = [
   ['seed', 'bad value', ['--db', 'seed/l.sqlite', '--devices', '0'], 2, 'stderr', /^careledger seed: --devices must be a whole number from 1; got "0"/],
   ['seed', 'unknown option', ['--db', 'seed/l.sqlite', '--devices', '2', '--units', '3'], 2, 'stderr', /^careledger seed: unknown option --units/],
   ['seed', '--help', ['--help'], 0, 'stdout', /^usage: careledger seed --db FILE --devices N/],
+  // verify-statement (its checks of statements: apps/api/test/evidence.int.spec.ts)
+  ['verify-statement', 'no arguments', [], 2, 'stderr', /^careledger verify-statement: FILE is required \(the statement, as JSON\)/],
+  ['verify-statement', 'bad value', ['missing.json', '--public-key', 'key.pem'], 2, 'stderr', /^careledger verify-statement: FILE missing\.json is not a file/],
+  ['verify-statement', 'unknown option', ['--bogus'], 2, 'stderr', /^careledger verify-statement: unknown option --bogus/],
+  ['verify-statement', '--help', ['--help'], 0, 'stdout', /^usage: careledger verify-statement FILE \[--public-key FILE\] \[--embedded-key\]/],
   // the program itself
   ['(none)', 'no arguments', [], 2, 'stderr', /^usage: careledger <command> \[options\]\n[\s\S]*\n {2}seed /],
   ['(none)', 'unknown command', ['frobnicate'], 2, 'stderr', /^careledger: unknown command "frobnicate"\nRun `careledger --help`/],

@@ -22,3 +22,4 @@ export * from './claim/state';
 export * from './claim/rules';
 export * from './center/state';
 export * from './correction/amendments';
+export * from './rule-titles';

@@ -40,6 +40,14 @@ export class Checkpoints {
     });
   }
 
+  /**
+   * Signs bytes with the checkpoint key: the node attests a document (an entitlement statement's
+   * digest), so a third party checks it with the same public key as the checkpoints.
+   */
+  attest(bytes: Buffer): { keyId: string; signature: string } {
+    return { keyId: this.signer.keyId, signature: this.signer.signBytes(bytes) };
+  }
+
   /** Every verification key that signed checkpoints of this log. */
   async keys(): Promise<PublicKeyRecord[]> {
     return (await this.store.records.list<PublicKeyRecord>(KEY_PREFIX)).map((r) => r.value);

@@ -264,6 +264,10 @@ const may = {
   readDecisions: () => ['auditor', 'admin'].includes(role()),
   /** pick any center (a service center's comes with its token) */
   chooseCenter: () => ['auditor', 'admin'].includes(role()),
+  /** see what a correction would do (POST /v1/corrections/preview) */
+  previewCorrection: () => ['auditor', 'admin'].includes(role()),
+  /** record a correction */
+  correct: () => role() === 'admin',
 };
 const tabAllowed = (name) => (name === 'claims' || name === 'stats' ? may.seeCenter() : true);
 
@@ -368,6 +372,9 @@ function signOut(message) {
   for (const id of ['#lookup-result', '#claims-list', '#claims-message', '#claim-detail', '#stats-result', '#audit-result']) $(id).replaceChildren();
   resetClaimForm($('#open-claim'));
   $('#open-claim').hidden = true;
+  $('#correction-form').reset();
+  $('#correction-form').hidden = true;
+  resetPreview();
   $('#signin-token').value = '';
   $('#signin').hidden = false;
   $('#session').hidden = true;
@@ -388,6 +395,9 @@ function showApp() {
   renderCenterLabel();
   for (const button of $$('.tabs button')) button.hidden = !tabAllowed(button.dataset.tab);
   $('#open-claim-toggle').hidden = !may.actOnClaims();
+  $('#correction-toggle').hidden = !may.previewCorrection();
+  $('#correction-record').hidden = !may.correct();
+  $('#correction-readonly').hidden = may.correct();
   $('#claims-readonly').hidden = !(may.seeCenter() && !may.actOnClaims());
   $('#signed-out').hidden = true;
   $('#app').hidden = false;
@@ -1288,8 +1298,9 @@ function timelineTable(entries, knownMs) {
 
 function historyTable(events, knownMs) {
   if (events.length === 0) return h('div', { class: 'empty' }, 'No events.');
+  const correctable = may.previewCorrection();
   return h('div', { class: 'table-wrap scroll' }, h('table', { id: 'audit-history', class: 'wide' },
-    h('thead', null, h('tr', null, ['Pos', 'Event', 'Stream', 'Occurred', 'Recorded', 'Actor', 'Data'].map((t) => h('th', null, t)))),
+    h('thead', null, h('tr', null, ['Pos', 'Event', 'Stream', 'Occurred', 'Recorded', 'Actor', 'Data', ...(correctable ? [''] : [])].map((t) => h('th', null, t)))),
     h('tbody', null, events.map((e) => h('tr', { 'data-position': e.position },
       h('td', { class: 'num' }, e.position),
       h('td', null, e.type, h('div', { class: 'sub mono' }, e.eventId)),
@@ -1297,7 +1308,151 @@ function historyTable(events, knownMs) {
       h('td', null, fmtInstant(e.occurredAt)),
       h('td', null, fmtInstant(e.recordedAt), laterNote(e.recordedAt, knownMs)),
       h('td', null, e.actor ?? '—'),
-      h('td', null, h('details', null, h('summary', null, 'data'), h('pre', null, JSON.stringify(e.data, null, 2)))))))));
+      h('td', null, h('details', null, h('summary', null, 'data'), h('pre', null, JSON.stringify(e.data, null, 2)))),
+      correctable && e.type !== 'EventCorrected' && e.type !== 'DeviceBoundToPlan'
+        ? h('td', null, h('button', { type: 'button', class: 'secondary', 'data-correct': e.eventId, on: { click: () => openCorrection(e.eventId) } }, 'Correct…'))
+        : correctable ? h('td', null) : null)))));
+}
+
+// ---------------------------------------------------------------- corrections: preview, then record
+
+/** The Idempotency-Key the preview was asked with (the correction is recorded with it, so it gets the id the preview named) and the body it previewed. */
+const correction = { key: null, previewed: null };
+
+function correctionBody(form) {
+  const action = form.elements.action.value;
+  const body = { eventId: form.elements.eventId.value.trim(), action, reason: form.elements.reason.value.trim() };
+  const text = form.elements.amendment.value.trim();
+  if (action === 'amend' && text) {
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { error: 'The amendment is not JSON: write it as { "field": value }.' };
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { error: 'The amendment must be a JSON object of the fields to change.' };
+    body.amendment = parsed;
+  } else if (action === 'void' && text) {
+    return { error: 'A void takes no amendment: clear it, or choose amend.' };
+  }
+  return { body };
+}
+
+function resetPreview() {
+  correction.key = null;
+  correction.previewed = null;
+  $('#correction-record').disabled = true;
+  $('#correction-result').replaceChildren();
+}
+
+function openCorrection(eventId) {
+  const form = $('#correction-form');
+  form.hidden = false;
+  if (eventId) form.elements.eventId.value = eventId;
+  resetPreview();
+  form.scrollIntoView?.({ block: 'nearest' });
+  (eventId ? form.elements.reason : form.elements.eventId).focus();
+}
+
+async function previewCorrection(form) {
+  const out = $('#correction-result');
+  const { body, error } = correctionBody(form);
+  resetPreview();
+  if (error) {
+    out.replaceChildren(h('div', { class: 'problem', role: 'alert' }, error));
+    return;
+  }
+  const key = newKey();
+  out.replaceChildren(loading());
+  const button = $('#correction-preview');
+  button.disabled = true;
+  const r = await api('POST', '/v1/corrections/preview', { body, key });
+  button.disabled = false;
+  if (!state.token) return;
+  if (!r.ok) {
+    out.replaceChildren(problemView(r.problem, 'Preview'));
+    return;
+  }
+  correction.key = key;
+  correction.previewed = JSON.stringify(body);
+  $('#correction-record').disabled = !may.correct();
+  out.replaceChildren(previewView(r.data));
+}
+
+async function recordCorrection(form) {
+  const { body } = correctionBody(form);
+  if (!body || JSON.stringify(body) !== correction.previewed) {
+    resetPreview();
+    banner('The correction changed since its preview: preview it again.');
+    return;
+  }
+  const button = $('#correction-record');
+  button.disabled = true;
+  const r = await api('POST', '/v1/corrections', { body, key: correction.key });
+  if (!state.token) return;
+  const out = $('#correction-result');
+  if (!r.ok) {
+    out.prepend(problemView(r.problem, 'Correction'));
+    button.disabled = false;
+    return;
+  }
+  state.lastPosition = r.data.position;
+  correction.previewed = null;
+  out.replaceChildren(h('div', { class: 'verdict', id: 'correction-done', 'data-event-id': r.data.eventIds[0] },
+    `Correction recorded: event ${r.data.eventIds[0]} at position ${r.data.position}.`));
+  banner('Correction recorded.', 'info');
+  if ($('#audit-serial').value.trim()) void loadAudit();
+}
+
+function fmtValue(v) {
+  if (v === null || v === undefined) return '—';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return 'none';
+    return v.map((x) => (x && typeof x === 'object' ? (x.from && x.until ? `${x.kind ?? x.rule ?? ''} ${fmtWindow(x)}${x.status ? ` (${x.status})` : ''}`.trim() : x.detail ?? JSON.stringify(x)) : String(x))).join('; ');
+  }
+  if (typeof v === 'object') {
+    if ('from' in v && 'until' in v) return fmtWindow(v);
+    if ('amount' in v && 'currency' in v) return fmtMoney(v);
+    return JSON.stringify(v);
+  }
+  return String(v);
+}
+
+function previewView(p) {
+  const turned = p.decisions.filter((d) => d.outcome === 'would-refuse');
+  const changed = p.units.filter((u) => u.changes.length > 0);
+  const c = p.correction;
+  return h('div', { class: 'preview', id: 'correction-preview-result', 'data-event-id': c.eventId },
+    h('div', { class: `verdict${turned.length || p.conflicts.length ? ' turns' : ''}` },
+      `This ${c.action} of ${c.targetType} would change ${changed.length} unit(s), turn ${turned.length} past decision(s) and raise ${p.conflicts.length} conflict(s). Nothing is recorded yet.`),
+    p.units.length === 0 ? h('div', { class: 'muted' }, 'It touches no unit\'s entitlements.') : null,
+    p.units.map((u) => h('div', { class: 'preview-unit', 'data-serial': u.serial },
+      h('h4', null, `Unit ${u.serial}`),
+      u.changes.length === 0
+        ? h('div', { class: 'muted' }, 'Its entitlements stay the same.')
+        : h('div', { class: 'table-wrap' }, h('table', { class: 'preview-changes stack' },
+          h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'Now'), h('th', null, 'After the correction'))),
+          h('tbody', null, u.changes.map((ch) => h('tr', { 'data-field': ch.field },
+            td('Field', null, h('code', { class: 'wrap' }, ch.field), FIELD_LABELS[ch.field] ? h('span', { class: 'sub' }, FIELD_LABELS[ch.field]) : null),
+            td('Now', null, h('span', { class: 'wrap' }, fmtValue(ch.before))),
+            td('After', null, h('span', { class: 'wrap' }, fmtValue(ch.after)))))))))),
+    h('h4', null, 'Past decisions on these facts'),
+    p.decisions.length === 0
+      ? h('div', { class: 'muted' }, 'No past decision rests on these facts.')
+      : h('div', { class: 'table-wrap' }, h('table', { id: 'preview-decisions', class: 'stack' },
+        h('thead', null, h('tr', null, ['Decision', 'Recorded', 'Outcome', 'Code', 'Rule', 'Why'].map((t) => h('th', null, t)))),
+        h('tbody', null, p.decisions.map((d) => h('tr', { class: d.outcome, 'data-event-id': d.eventId, 'data-outcome': d.outcome },
+          td('Decision', null, d.command, h('span', { class: 'sub mono' }, `${d.type} ${shortId(d.eventId)}`)),
+          td('Recorded', null, fmtInstant(d.recordedAt)),
+          td('Outcome', null, badge(d.outcome)),
+          td('Code', null, d.code ? h('code', null, d.code) : '—'),
+          td('Rule', null, d.rule ? h('span', { title: RULE_TITLES[d.rule] ?? '' }, ruleText(d.rule)) : '—'),
+          td('Why', null, d.detail ?? '')))))),
+    h('h4', null, 'Conflicts it would raise (X2, for a person to settle)'),
+    p.conflicts.length === 0
+      ? h('div', { class: 'muted' }, 'None.')
+      : p.conflicts.map((x) => h('div', { class: 'conflict-item' }, h('b', null, ruleText(x.rule)), ' — ', x.detail)),
+  );
 }
 
 function decisionsTable(items) {
@@ -1382,6 +1537,21 @@ function init() {
     event.preventDefault();
     void loadAudit();
   });
+  const correctionForm = $('#correction-form');
+  $('#correction-toggle').addEventListener('click', () => {
+    if (correctionForm.hidden) openCorrection('');
+    else correctionForm.hidden = true;
+  });
+  correctionForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void previewCorrection(correctionForm);
+  });
+  // a change after the preview needs a new preview before it can be recorded
+  correctionForm.addEventListener('input', () => {
+    if (correction.previewed) resetPreview();
+  });
+  $('#correction-record').addEventListener('click', () => void recordCorrection(correctionForm));
+  $('[data-close]', correctionForm).addEventListener('click', () => { correctionForm.hidden = true; });
 
   document.body.dataset.ready = 'true';
   const token = sessionStorage.getItem(TOKEN_KEY);

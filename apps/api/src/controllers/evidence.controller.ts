@@ -1,0 +1,131 @@
+/**
+ * Disputes (API.md v1.1): the correction preview (admin, auditor) and the entitlement statement
+ * (every role that may read the unit's entitlements), as JSON or a printable page.
+ */
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IntegrityViolation } from '@careledger/event-store';
+import type { FastifyReply } from 'fastify';
+import { IsOptional } from 'class-validator';
+import { Roles } from '../auth/auth.guard';
+import { CorrectionDto } from '../dto/commands.dto';
+import { ConsistencyQuery } from '../dto/queries.dto';
+import { IsInstant, IsInstantOrDate } from '../dto/validators';
+import { badRequest, notFound, problem, ProblemException } from '../http/problem';
+import { ApiPreviewResponse, ApiStatementResponse } from '../http/evidence-openapi';
+import { consistent, Http } from '../http/route';
+import type { RouteContext } from '../http/command-runner';
+import { statementPage } from '../http/statement-page';
+import { Directory, LedgerQueries } from '../ports/ports';
+import { CorrectionPreviews, Statements } from '../ports/evidence-ports';
+import { SerialParam } from './params';
+
+export class StatementQuery extends ConsistencyQuery {
+  /** Business time: an instant with offset, or a date (0:00 in the plan region's zone). Default now. */
+  @IsOptional() @IsInstantOrDate()
+  at?: string;
+
+  /** What the ledger had recorded by this instant. Default now. */
+  @IsOptional() @IsInstant()
+  knownAt?: string;
+}
+
+@ApiTags('corrections')
+@ApiBearerAuth()
+@Controller('v1/corrections/preview')
+export class CorrectionPreviewController {
+  constructor(
+    @Inject(CorrectionPreviews) private readonly previews: CorrectionPreviews,
+    @Inject(Directory) private readonly directory: Directory,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @Roles('auditor')
+  @ApiOperation({
+    summary: 'What POST /v1/corrections with this body would do, without doing it: the entitlement fields it would change in every unit of the chain, the past decisions it would turn, the X2 conflicts it would raise. Nothing is appended; nothing enters the decision log.',
+  })
+  @ApiPreviewResponse()
+  async preview(@Body() dto: CorrectionDto, @Http() { request, principal }: RouteContext) {
+    const key = request.headers['idempotency-key'];
+    const idempotencyKey = typeof key === 'string' ? key : null;
+    if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw badRequest('Idempotency-Key must be 1 to 200 characters.', [{ field: 'Idempotency-Key', message: 'must be 1 to 200 characters' }]);
+    }
+    // where the event lives, as the command runner finds it for POST /v1/corrections
+    const target = await this.directory.event(dto.eventId);
+    if (!target) throw notFound('EventNotFound', `No event ${dto.eventId}.`);
+    return this.previews.preview(
+      { type: 'CorrectEvent', eventId: dto.eventId, streamId: target.streamId, action: dto.action, reason: dto.reason, amendment: dto.amendment ?? null },
+      { actor: principal.actor, tokenId: principal.tokenId, correlationId: request.id, idempotencyKey },
+    );
+  }
+}
+
+@ApiTags('devices')
+@ApiBearerAuth()
+@Controller('v1/devices/:serial/statement')
+export class StatementController {
+  constructor(
+    @Inject(Statements) private readonly statements: Statements,
+    @Inject(LedgerQueries) private readonly reads: LedgerQueries,
+  ) {}
+
+  @Get()
+  @Roles('sales', 'device-registry', 'auditor', 'service-center')
+  @ApiOperation({
+    summary: 'An entitlement statement of the unit at `at` as known at `knownAt`, for a customer or an arbiter: with Accept: text/html a printable page, with application/json the same as data plus the events it rests on, their hashes, a signed checkpoint covering them and the node\'s attestation (check it with `careledger verify-statement`).',
+  })
+  @ApiStatementResponse()
+  async statement(
+    @Param('serial', SerialParam) serial: string,
+    @Query() query: StatementQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const as = negotiate(accept);
+    if (!as) throw new ProblemException(problem(406, 'NotAcceptable', 'The statement is served as application/json or text/html.'));
+    await consistent(this.reads, query.minPosition);
+    let statement;
+    try {
+      statement = await this.statements.statement(serial, { at: query.at, knownAt: query.knownAt });
+    } catch (error) {
+      if (error instanceof IntegrityViolation) {
+        throw new ProblemException(problem(500, 'IntegrityViolation', `No statement is issued over a broken log: ${error.message}`));
+      }
+      throw error;
+    }
+    if (!statement) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+    reply.header('Vary', 'Accept');
+    reply.header('Cache-Control', 'no-store');
+    if (as === 'json') return statement;
+    const page = statementPage(statement);
+    reply.header('Content-Security-Policy', page.csp);
+    reply.type('text/html; charset=utf-8');
+    return page.html;
+  }
+}
+
+/** Which form the client prefers (by q-value; JSON on a tie or without Accept), or null for neither. */
+export function negotiate(accept: string | undefined): 'json' | 'html' | null {
+  if (!accept || !accept.trim()) return 'json';
+  const ranges = accept.split(',').map((part) => {
+    const [range, ...params] = part.trim().toLowerCase().split(';').map((x) => x.trim());
+    const q = params.find((p) => p.startsWith('q='));
+    const value = q ? Number(q.slice(2)) : 1;
+    return { range, q: Number.isFinite(value) ? value : 0 };
+  });
+  const quality = (type: string) => {
+    const [major] = type.split('/');
+    let best: { q: number; specificity: number } | null = null;
+    for (const r of ranges) {
+      const specificity = r.range === type ? 3 : r.range === `${major}/*` ? 2 : r.range === '*/*' ? 1 : 0;
+      if (specificity > 0 && (!best || specificity > best.specificity)) best = { q: r.q, specificity };
+    }
+    return best?.q ?? 0;
+  };
+  const html = quality('text/html');
+  const json = quality('application/json');
+  if (html <= 0 && json <= 0) return null;
+  return html > json ? 'html' : 'json';
+}
