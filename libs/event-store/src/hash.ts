@@ -48,3 +48,31 @@ export interface HashedEvent {
 export function eventHash(previousHash: string, e: HashedEvent): string {
   return chainHash(previousHash, [e.position.toString(), e.eventId, e.streamId, e.revision, e.type, e.recordedAt, e.data, e.metadata]);
 }
+
+/**
+ * The metadata text an event's chain hash covers: its canonical JSON without recordedAt (the hash
+ * covers recordedAt on its own), unless the event says otherwise (`hashedMetadata`: events
+ * appended before that rule, whose stored metadata has recordedAt inside).
+ */
+export function hashedMetadataOf(e: { metadata: object; hashedMetadata?: string }): string {
+  if (e.hashedMetadata !== undefined) return e.hashedMetadata;
+  const { recordedAt: _recordedAt, ...rest } = e.metadata as Record<string, unknown>;
+  return canonicalJson(rest);
+}
+
+/** The chain hash of a stored event after `previousHash` (what stores with a global chain stamp). */
+export function storedEventHash(
+  previousHash: string,
+  e: { position: bigint | string; eventId: string; streamId: string; revision: number; type: string; data: unknown; metadata: { recordedAt: string }; hashedMetadata?: string },
+): string {
+  return eventHash(previousHash, {
+    position: BigInt(e.position),
+    eventId: e.eventId,
+    streamId: e.streamId,
+    revision: e.revision,
+    type: e.type,
+    recordedAt: e.metadata.recordedAt,
+    data: canonicalJson(e.data),
+    metadata: hashedMetadataOf(e),
+  });
+}

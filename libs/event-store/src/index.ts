@@ -1,5 +1,5 @@
 export * from './port';
-export { canonicalJson, chainHash, eventHash, GENESIS_HASH, sha256Hex, type HashedEvent } from './hash';
+export { canonicalJson, chainHash, eventHash, GENESIS_HASH, hashedMetadataOf, sha256Hex, storedEventHash, type HashedEvent } from './hash';
 export { GroupCommit } from './group-commit';
 export {
   openSqliteEventStore,

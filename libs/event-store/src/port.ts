@@ -64,6 +64,12 @@ export interface StoredEvent<T extends string = string, D = unknown> {
   metadata: StoredMetadata;
   /** Tamper-evidence hash stamped by the store (sha256 hex); see `capabilities.globalChain`. */
   hash?: string;
+  /**
+   * The metadata text the hash covers, when it is not the canonical metadata without recordedAt
+   * (events appended before that rule: SQLite schema 2 and earlier kept recordedAt inside).
+   * See `hashedMetadataOf` in hash.ts.
+   */
+  hashedMetadata?: string;
 }
 
 export interface AppendOptions {

@@ -19,7 +19,7 @@ import { createPublicKey, KeyObject, verify } from 'node:crypto';
 import {
   Catalogue, confirmedBindings, EntitlementView, foldEntitlements, gatherUnit, RecordedEvent, RULE_OF, timeline, toFacts, World,
 } from '@careledger/domain';
-import { canonicalJson, eventHash, EventStore, GENESIS_HASH, IntegrityViolation, sha256Hex, StoredEvent } from '@careledger/event-store';
+import { canonicalJson, eventHash, EventStore, GENESIS_HASH, hashedMetadataOf, IntegrityViolation, sha256Hex, StoredEvent } from '@careledger/event-store';
 import { keyIdOf, SignedCheckpoint, verifyCheckpointSignature } from './signing';
 import { StatementLine, statementFacts, statementLines } from './statement-text';
 
@@ -29,8 +29,9 @@ export const ATTESTATION_CONTEXT = 'careledger-statement:v1';
 
 export const HASH_FORMULA =
   'hash = sha256hex(previousHash + "\\n" + JSON.stringify([position, eventId, streamId, revision, type, recordedAt, ' +
-  'canonicalJson(data), canonicalJson(metadata)])), position as a decimal string; canonicalJson is JSON.stringify with ' +
-  'object keys sorted at every depth; the first event of the chain has previousHash "' + GENESIS_HASH + '".';
+  'canonicalJson(data), hashedMetadata])), position as a decimal string; hashedMetadata is canonicalJson(metadata without ' +
+  'recordedAt), or the event\'s own hashedMetadata text when it carries one (events appended before that rule); canonicalJson is ' +
+  'JSON.stringify with object keys sorted at every depth; the first event of the chain has previousHash "' + GENESIS_HASH + '".';
 
 /** An event the statement rests on, with everything its chain hash covers. */
 export interface StatementEvent {
@@ -45,8 +46,13 @@ export interface StatementEvent {
   previousHash: string;
   hash: string;
   data: unknown;
-  /** Exactly as hashed (recordedAt included). */
+  /** The event's metadata, recordedAt included (the hash covers it without recordedAt, see hashedMetadata). */
   metadata: Record<string, unknown>;
+  /**
+   * Present only when the hash covers another metadata text than canonicalJson(metadata without
+   * recordedAt): events appended before that rule, hashed with recordedAt inside. The exact text.
+   */
+  hashedMetadata?: string;
 }
 
 export interface StatementUnit {
@@ -140,7 +146,10 @@ export function statementDigest(statement: Record<string, unknown>): string {
   return sha256Hex(canonicalJson(body));
 }
 
-function hashedFields(e: { position: string | bigint; eventId: string; streamId: string; revision: number; type: string; recordedAt: string; data: unknown; metadata: unknown }) {
+function hashedFields(e: {
+  position: string | bigint; eventId: string; streamId: string; revision: number; type: string; recordedAt: string; data: unknown;
+  metadata: Record<string, unknown>; hashedMetadata?: string;
+}) {
   return {
     position: BigInt(e.position),
     eventId: e.eventId,
@@ -149,7 +158,7 @@ function hashedFields(e: { position: string | bigint; eventId: string; streamId:
     type: e.type,
     recordedAt: e.recordedAt,
     data: canonicalJson(e.data),
-    metadata: canonicalJson(e.metadata),
+    metadata: hashedMetadataOf(e),
   };
 }
 
@@ -264,6 +273,7 @@ async function withPreviousHashes(store: EventStore, events: StoredEvent[]): Pro
       hash,
       data: e.data,
       metadata: e.metadata as unknown as Record<string, unknown>,
+      ...(e.hashedMetadata !== undefined ? { hashedMetadata: e.hashedMetadata } : {}),
     };
     if (store.capabilities.globalChain && eventHash(previousHash, hashedFields(event)) !== hash) {
       throw new IntegrityViolation(`the event at position ${e.position} does not match its hash: the log is broken there (GET /v1/audit/verify)`, e.position);
@@ -368,6 +378,12 @@ export function verifyStatement(input: unknown, options: VerifyStatementOptions)
     if (s.integrity.chain === 'global') {
       const byPosition = new Map(events.map((e) => [BigInt(e.position), e]));
       for (const e of events) {
+        if (e.metadata.recordedAt !== e.recordedAt) {
+          fail('event hashes', `the event at position ${e.position} (${e.type}) carries another recordedAt in its metadata than the one its hash covers`);
+        }
+        if (e.hashedMetadata !== undefined && !sameMetadata(e.hashedMetadata, e.metadata)) {
+          fail('event hashes', `the event at position ${e.position} (${e.type}) carries metadata that differs from the metadata its hash covers`);
+        }
         if (eventHash(e.previousHash, hashedFields(e)) !== e.hash) {
           fail('event hashes', `the event at position ${e.position} (${e.type}) does not match its hash: its content, place or previous hash was changed`);
         }
@@ -450,6 +466,19 @@ function toRecorded(e: StatementEvent): RecordedEvent {
   };
 }
 
+/** Whether a legacy hashed metadata text says what the metadata says (recordedAt inside or not). */
+function sameMetadata(hashed: string, metadata: Record<string, unknown>): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(hashed);
+  } catch {
+    return false;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
+  const withRecordedAt = { recordedAt: metadata.recordedAt, ...(parsed as Record<string, unknown>) };
+  return canonicalJson(withRecordedAt) === canonicalJson(metadata);
+}
+
 /** The first dotted path where two JSON values differ (for a readable reason). */
 function firstDifference(a: unknown, b: unknown, path = ''): string | null {
   if (canonicalJson(a) === canonicalJson(b)) return null;
@@ -479,7 +508,8 @@ function shapeOf(input: unknown, fail: (name: string, detail: string) => never):
     const ok =
       e && typeof e === 'object' && typeof e.position === 'string' && /^\d{1,20}$/.test(e.position) && typeof e.eventId === 'string' &&
       typeof e.type === 'string' && typeof e.streamId === 'string' && Number.isInteger(e.revision) && typeof e.recordedAt === 'string' &&
-      typeof e.hash === 'string' && typeof e.previousHash === 'string' && e.metadata !== null && typeof e.metadata === 'object';
+      typeof e.hash === 'string' && typeof e.previousHash === 'string' && e.metadata !== null && typeof e.metadata === 'object' &&
+      !Array.isArray(e.metadata) && (e.hashedMetadata === undefined || typeof e.hashedMetadata === 'string');
     if (!ok) fail('format', `an event is malformed (${JSON.stringify(e).slice(0, 80)})`);
   }
   const i = st.integrity;

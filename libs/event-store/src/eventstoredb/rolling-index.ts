@@ -1,4 +1,4 @@
-import { canonicalJson, eventHash, GENESIS_HASH } from '../hash';
+import { GENESIS_HASH, storedEventHash } from '../hash';
 import type { ChainPoint, StoredEvent } from '../port';
 
 /** The empty log: position 0n, the genesis hash. */
@@ -11,16 +11,7 @@ export const ROLLING_GENESIS: ChainPoint = { position: 0n, hash: GENESIS_HASH };
  * data and metadata. The same events in the same order give the same hash on any node.
  */
 export function rollingHash(previousHash: string, e: StoredEvent): string {
-  return eventHash(previousHash, {
-    position: e.position,
-    eventId: e.eventId,
-    streamId: e.streamId,
-    revision: e.revision,
-    type: e.type,
-    recordedAt: e.metadata.recordedAt,
-    data: canonicalJson(e.data),
-    metadata: canonicalJson(e.metadata),
-  });
+  return storedEventHash(previousHash, e);
 }
 
 /** Pages of CareLedger events (filtered $all) strictly after `after`, up to `upTo` when given. */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { describeEventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
-import { canonicalJson, eventHash } from '../hash';
+import { canonicalJson, eventHash, hashedMetadataOf } from '../hash';
 import { type AppendResult, ConcurrencyConflict, type EventStore, type StoredEvent, StoreUnavailable } from '../port';
 import { openSqliteEventStore } from '../sqlite/sqlite-event-store';
 import { FaultProxy } from './__fixtures__/fault-proxy';
@@ -455,7 +455,7 @@ if (!url) {
       for (const e of exported) {
         await admin.query(
           `INSERT INTO ${q(schema)}.events (position, event_id, stream_id, revision, type, data, metadata, recorded_at, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [e.position.toString(), e.eventId, e.streamId, e.revision, e.type, canonicalJson(e.data), canonicalJson(e.metadata), e.metadata.recordedAt, e.hash],
+          [e.position.toString(), e.eventId, e.streamId, e.revision, e.type, canonicalJson(e.data), hashedMetadataOf(e), e.metadata.recordedAt, e.hash],
         );
       }
       expect(await store.verifyIntegrity()).toMatchObject({ events: 3, ok: true });

@@ -183,6 +183,12 @@ interface SubscriptionState {
   wake: (() => void) | null;
 }
 
+/** The store stamps recordedAt: one the caller passes (a copied stored event's) is dropped. */
+function withoutRecordedAt(metadata: object): object {
+  const { recordedAt: _recordedAt, ...rest } = metadata as Record<string, unknown>;
+  return rest;
+}
+
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
     eventId: row.event_id,
@@ -191,7 +197,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     revision: Number(row.revision),
     position: row.position,
     data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata) as StoredMetadata,
+    metadata: { ...(JSON.parse(row.metadata) as StoredMetadata), recordedAt: row.recorded_at },
     hash: row.hash,
   };
 }
@@ -595,7 +601,8 @@ export class PostgresEventStore extends EventStore {
           revision,
           type: event.type,
           data: event.data,
-          metadata: canonicalJson({ ...event.metadata, recordedAt }),
+          // the hash covers recordedAt on its own; the metadata text leaves it out (hashedMetadataOf)
+          metadata: canonicalJson(withoutRecordedAt(event.metadata)),
           recorded_at: recordedAt,
         };
         hash = rowHash(hash, row);

@@ -16,6 +16,7 @@ import {
   type ReadStreamOptions,
   type StoreCapabilities,
   type StoredEvent,
+  type EventMetadata,
   type StoredMetadata,
   type StoredRecord,
   StoreRecords,
@@ -116,9 +117,10 @@ interface PreparedAppend {
 
 function toStoredEvent(row: EventRow): StoredEvent {
   const metadata = JSON.parse(row.metadata) as StoredMetadata;
-  // since schema 3 the hashed metadata leaves recordedAt to its own column
-  if (metadata.recordedAt === undefined) metadata.recordedAt = row.recorded_at;
-  return {
+  // since schema 3 the hashed metadata leaves recordedAt to its own column; an older row says what it hashed
+  const legacy = metadata.recordedAt !== undefined;
+  if (!legacy) metadata.recordedAt = row.recorded_at;
+  const event: StoredEvent = {
     eventId: idText(row.event_id),
     type: row.type,
     streamId: row.stream_id,
@@ -128,6 +130,8 @@ function toStoredEvent(row: EventRow): StoredEvent {
     metadata,
     hash: hashText(row.hash),
   };
+  if (legacy) event.hashedMetadata = row.metadata;
+  return event;
 }
 
 function matchesExpected(expected: ExpectedRevision, current: number | null): boolean {
@@ -157,7 +161,8 @@ export function prepareAppends(appends: readonly StreamAppend[]): PreparedAppend
       streamId,
       expected,
       events: events.map((e) => {
-        const metadata = { ...e.metadata };
+        // the store stamps recordedAt: one the caller passes (a copied stored event's) is dropped
+        const { recordedAt: _recordedAt, ...metadata } = e.metadata as EventMetadata & { recordedAt?: string };
         canonicalJson(metadata);
         return { eventId: e.eventId, type: e.type, data: canonicalJson(e.data), metadata };
       }),
@@ -607,11 +612,10 @@ export class SqliteEventStore extends EventStore {
           data: canonicalJson(event.data),
           recorded_at: recordedAt,
         };
-        // the metadata as it was hashed: without recordedAt (appended under schema 3), or with it
-        // (older stores, PostgreSQL, an export that carries no hashes)
+        // the metadata as it was hashed: as the export says, else without recordedAt (the rule since
+        // schema 3), else with it (an export of an older store that did not say)
         const { recordedAt: _recordedAt, ...withoutRecordedAt } = event.metadata;
-        const variants = [canonicalJson(event.metadata), canonicalJson(withoutRecordedAt)];
-        if (event.hash !== undefined) variants.reverse();
+        const variants = event.hashedMetadata !== undefined ? [event.hashedMetadata] : [canonicalJson(withoutRecordedAt), canonicalJson(event.metadata)];
         let chosen: { metadata: string; hash: string } | null = null;
         for (const metadata of variants) {
           const candidate = rowHash(hash, { ...base, metadata });
