@@ -1,3 +1,5 @@
 export * from './runtime';
 export * from './signing';
 export * from './checkpoints';
+export * from './feed';
+export * from './webhooks';
