@@ -8,6 +8,7 @@ import { AuditController } from './controllers/audit.controller';
 import { ClaimsController } from './controllers/claims.controller';
 import { CorrectionsController, ServiceCentersController } from './controllers/admin.controller';
 import { DevicesController } from './controllers/devices.controller';
+import { IntegrationController } from './controllers/integration.controller';
 import { MeController } from './controllers/me.controller';
 import { OpsController } from './controllers/ops.controller';
 import { PlansController } from './controllers/plans.controller';
@@ -17,6 +18,8 @@ import { MetricsService } from './http/metrics.service';
 import { ProblemFilter } from './http/problem';
 import { Directory, LedgerCommands, LedgerQueries, Operations } from './ports/ports';
 import { RuntimeCommands, RuntimeDirectory, RuntimeOperations, RuntimeQueries } from './ports/runtime-ports';
+import { EventFeed, WebhookDirectory } from './ports/integration-ports';
+import { RuntimeEventFeed, RuntimeWebhookDirectory } from './ports/runtime-integration-ports';
 
 @Module({})
 export class AppModule {
@@ -33,12 +36,15 @@ export class AppModule {
         AuditController,
         OpsController,
         MeController,
+        IntegrationController,
       ],
       providers: [
         { provide: LedgerCommands, useValue: new RuntimeCommands(runtime) },
         { provide: LedgerQueries, useValue: new RuntimeQueries(runtime) },
         { provide: Directory, useValue: new RuntimeDirectory(runtime) },
         { provide: Operations, useValue: new RuntimeOperations(runtime) },
+        { provide: EventFeed, useValue: new RuntimeEventFeed(runtime) },
+        { provide: WebhookDirectory, useValue: new RuntimeWebhookDirectory(runtime) },
         { provide: TokenRegistry, useValue: tokens },
         { provide: MetricsService, useValue: metrics },
         { provide: AppLogger, useValue: logger },
