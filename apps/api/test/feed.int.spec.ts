@@ -242,17 +242,21 @@ describe('the event stream and the app\'s shutdown', () => {
     await store.cleanup();
   });
 
-  test('an idle stream gets a heartbeat every ~15 s; closing the app ends open streams and waits at once', async () => {
+  test('an idle stream gets a heartbeat every ~15 s (moving its id past events a types filter skipped); closing the app ends open streams and waits at once', async () => {
     await appendCommand(node, 'SD', 0);
     const head = (await node.runtime.store.headPosition()).toString();
-    const sse = await SseReader.open(`${node.base}/v1/feed?after=${head}`, TOKENS.integration.token);
+    const sse = await SseReader.open(`${node.base}/v1/feed?after=${head}&types=CommandRefused`, TOKENS.integration.token);
     expect((await sse.next(2000))!.comment.join(' ')).toContain('CareLedger event feed');
     const started = Date.now();
+    await appendCommand(node, 'SD', 1); // a purchase: not of the stream's types
+    const skippedTo = (await node.runtime.store.headPosition()).toString();
+    expect(skippedTo).not.toBe(head);
     const heartbeat = await sse.next(18_000);
-    expect(heartbeat).toMatchObject({ data: null, comment: ['heartbeat'] });
+    // no data (no event fires), and an id past the skipped events for a reconnect's Last-Event-ID
+    expect(heartbeat).toEqual({ id: skippedTo, event: null, data: null, comment: ['heartbeat'] });
     expect(Date.now() - started).toBeGreaterThanOrEqual(14_000);
 
-    const longPoll = node.get(`/v1/feed?after=${head}&wait=30`, 'integration');
+    const longPoll = node.get(`/v1/feed?after=${skippedTo}&wait=30`, 'integration');
     await sleep(200);
     const closing = Date.now();
     await node.app.close();
@@ -260,6 +264,6 @@ describe('the event stream and the app\'s shutdown', () => {
     expect(await sse.next(2000)).toBeNull();
     expect(sse.ended).toBe(true);
     const answer = await longPoll.catch(() => null);
-    if (answer) expect(answer.body).toEqual({ events: [], next: head });
+    if (answer) expect(answer.body).toEqual({ events: [], next: skippedTo });
   }, 40_000);
 });
