@@ -19,6 +19,7 @@
  * Positions are the store's own (on EventStoreDB byte offsets of its transaction log): they are
  * compared, never subtracted or counted.
  */
+import type Database from 'better-sqlite3';
 import type { StoredEvent } from '@careledger/event-store';
 import { EventRow, LIVE } from '@careledger/projections';
 import type { Runtime } from './runtime';
@@ -98,7 +99,16 @@ function feedEventOfRow(r: EventRow): FeedEvent {
 }
 
 export class Feed {
+  /** Prepared statements by shape (the number of types), prepared once. */
+  private readonly statements = new Map<string, Database.Statement<unknown[], unknown>>();
+
   constructor(private readonly rt: Runtime) {}
+
+  private statement<R>(key: string, sql: () => string): Database.Statement<unknown[], R> {
+    let statement = this.statements.get(key);
+    if (!statement) this.statements.set(key, (statement = this.rt.readDb.prepare<unknown[], unknown>(sql())));
+    return statement as Database.Statement<unknown[], R>;
+  }
 
   /** Waits (like every read) until the copy reflects what this node acknowledged and `minPosition`. */
   consistent(minPosition?: bigint): Promise<boolean> {
@@ -116,21 +126,16 @@ export class Feed {
     const bound = this.checkpoint();
     const after = q.after > MAX_POSITION ? MAX_POSITION : q.after;
     if (after >= bound) return { events: [], next: q.after.toString() };
-    const db = this.rt.readDb;
     if (q.types === null) {
-      const rows = db
-        .prepare<[bigint, bigint, number], EventRow>(`SELECT * FROM ${LIVE}events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`)
-        .all(after, bound, q.limit);
+      const rows = this.statement<EventRow>('all', () => `SELECT * FROM ${LIVE}events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`).all(after, bound, q.limit);
       return { events: rows.map(feedEventOfRow), next: rows.length > 0 ? String(rows[rows.length - 1].position) : q.after.toString() };
     }
     // a filtered page examines a bounded window of the log, so a rare type costs a bounded scan per request
-    const windowEnd = db
-      .prepare<[bigint, bigint, number], { position: number }>(`SELECT position FROM ${LIVE}events WHERE position > ? AND position <= ? ORDER BY position LIMIT 1 OFFSET ?`)
+    const windowEnd = this.statement<{ position: number }>('window', () => `SELECT position FROM ${LIVE}events WHERE position > ? AND position <= ? ORDER BY position LIMIT 1 OFFSET ?`)
       .get(after, bound, SCAN_WINDOW - 1);
     const upTo = windowEnd ? BigInt(windowEnd.position) : bound;
     const marks = q.types.map(() => '?').join(', ');
-    const rows = db
-      .prepare<unknown[], EventRow>(`SELECT * FROM ${LIVE}events WHERE position > ? AND position <= ? AND type IN (${marks}) ORDER BY position LIMIT ?`)
+    const rows = this.statement<EventRow>(`types:${q.types.length}`, () => `SELECT * FROM ${LIVE}events WHERE position > ? AND position <= ? AND type IN (${marks}) ORDER BY position LIMIT ?`)
       .all(after, upTo, ...q.types, q.limit);
     const next = rows.length === q.limit ? String(rows[rows.length - 1].position) : upTo.toString();
     return { events: rows.map(feedEventOfRow), next };
