@@ -9,6 +9,7 @@ import { ClaimsController } from './controllers/claims.controller';
 import { CorrectionsController, ServiceCentersController } from './controllers/admin.controller';
 import { DevicesController } from './controllers/devices.controller';
 import { CorrectionPreviewController, StatementController } from './controllers/evidence.controller';
+import { IntegrationController } from './controllers/integration.controller';
 import { MeController } from './controllers/me.controller';
 import { OpsController } from './controllers/ops.controller';
 import { PlansController } from './controllers/plans.controller';
@@ -20,6 +21,8 @@ import { Directory, LedgerCommands, LedgerQueries, Operations } from './ports/po
 import { RuntimeCommands, RuntimeDirectory, RuntimeOperations, RuntimeQueries } from './ports/runtime-ports';
 import { CorrectionPreviews, Statements } from './ports/evidence-ports';
 import { RuntimeCorrectionPreviews, RuntimeStatements } from './ports/evidence-runtime-ports';
+import { EventFeed, WebhookDirectory } from './ports/integration-ports';
+import { RuntimeEventFeed, RuntimeWebhookDirectory } from './ports/runtime-integration-ports';
 
 @Module({})
 export class AppModule {
@@ -38,6 +41,7 @@ export class AppModule {
         MeController,
         CorrectionPreviewController,
         StatementController,
+        IntegrationController,
       ],
       providers: [
         { provide: LedgerCommands, useValue: new RuntimeCommands(runtime) },
@@ -46,6 +50,8 @@ export class AppModule {
         { provide: Operations, useValue: new RuntimeOperations(runtime) },
         { provide: CorrectionPreviews, useValue: new RuntimeCorrectionPreviews(runtime) },
         { provide: Statements, useValue: new RuntimeStatements(runtime) },
+        { provide: EventFeed, useValue: new RuntimeEventFeed(runtime) },
+        { provide: WebhookDirectory, useValue: new RuntimeWebhookDirectory(runtime) },
         { provide: TokenRegistry, useValue: tokens },
         { provide: MetricsService, useValue: metrics },
         { provide: AppLogger, useValue: logger },

@@ -21,6 +21,9 @@ async function main(): Promise<void> {
     `CareLedger listening on http://localhost:${config.port} (docs at /docs, dashboard at /dashboard)`,
   );
 
+  // webhook deliveries: every node runs the dispatcher; a lease in the store lets one node deliver each webhook (runtime.close() stops it)
+  runtime.webhooks.start();
+
   let sweeping = false;
   const sweep = async () => {
     if (sweeping) return;

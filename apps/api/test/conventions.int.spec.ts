@@ -39,8 +39,20 @@ describe('API conventions', () => {
       { method: 'GET', path: '/v1/audit/verify', allowed: ['auditor', 'admin'] },
       { method: 'GET', path: '/v1/service-centers/SC-1/dashboard', allowed: ['sc1', 'auditor', 'admin'] },
       { method: 'GET', path: '/v1/service-centers/SC-1/claims', allowed: ['sc1', 'auditor', 'admin'] },
+      { method: 'GET', path: '/v1/devices/X1/entitlements', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin'] },
+      { method: 'GET', path: '/v1/devices/X1/history', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin'] },
+      { method: 'GET', path: '/v1/devices/X1/timeline', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin'] },
+      { method: 'GET', path: '/v1/plans/P-X', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin'] },
+      { method: 'GET', path: '/v1/claims/C-X', allowed: ['auditor', 'sc1', 'sc2', 'admin'] },
+      { method: 'GET', path: '/v1/audit/checkpoints', allowed: ['auditor', 'admin'] },
+      { method: 'GET', path: '/v1/me', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin'] },
+      // v1.1 integration: the feed for admin, auditor and the read-only integration role; webhooks for admin (their deliveries for auditors too)
+      { method: 'GET', path: '/v1/feed', allowed: ['auditor', 'integration', 'admin'] },
+      { method: 'PUT', path: '/v1/webhooks/W-X', allowed: ['admin'] },
+      { method: 'GET', path: '/v1/webhooks/W-X', allowed: ['admin'] },
+      { method: 'GET', path: '/v1/webhooks/W-X/deliveries', allowed: ['auditor', 'admin'] },
     ];
-    const everyone: As[] = ['admin', 'sales', 'registry', 'auditor', 'sc1', 'sc2'];
+    const everyone: As[] = ['admin', 'sales', 'registry', 'auditor', 'sc1', 'sc2', 'integration'];
 
     test.each(routes)('$method $path: 401 without a token, 403 outside its roles', async ({ method, path, allowed }) => {
       const before = await server.eventCount();
@@ -229,7 +241,7 @@ describe('API conventions', () => {
     expect(metrics.body).toContain('careledger_http_requests_total');
     expect(metrics.body).toContain('careledger_append_duration_seconds');
     const docs = await server.get('/docs-json', null);
-    expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v1/plans', '/v1/claims/{claimId}/approval', '/v1/devices/{serial}/entitlements', '/v1/audit/verify']));
+    expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v1/plans', '/v1/claims/{claimId}/approval', '/v1/devices/{serial}/entitlements', '/v1/audit/verify', '/v1/feed', '/v1/webhooks/{webhookId}', '/v1/webhooks/{webhookId}/deliveries']));
     const bought = await s.buy(plan('H-1', 'H1-A'));
     const read = await server.get(`/v1/devices/H1-A/entitlements?minPosition=${bought.position}`, 'sales');
     expect(BigInt(read.body.checkpoint)).toBeGreaterThanOrEqual(BigInt(bought.position));

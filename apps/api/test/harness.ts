@@ -1,6 +1,6 @@
 /**
  * Starts the real app in-process on temporary SQLite files and drives it over HTTP on loopback.
- * Roles: admin, sales, registry (device-registry), auditor, sc1/sc2 (service-center:SC-1/SC-2).
+ * Roles: admin, sales, registry (device-registry), auditor, sc1/sc2 (service-center:SC-1/SC-2), integration.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ export const TOKENS = {
   auditor: { token: 'auditor-token-001', role: 'auditor' },
   sc1: { token: 'center-one-token1', role: 'service-center:SC-1' },
   sc2: { token: 'center-two-token2', role: 'service-center:SC-2' },
+  integration: { token: 'integration-token-1', role: 'integration' },
 } as const;
 
 export type As = keyof typeof TOKENS | null;

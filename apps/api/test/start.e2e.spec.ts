@@ -131,7 +131,7 @@ describe('the built app (npm start)', () => {
       }
     }
     expect(missing).toEqual([]);
-    expect(operations).toBe(34); // 32, plus the correction preview and the statement (disputes)
+    expect(operations).toBe(38); // 32, the correction preview and the statement (disputes), the feed and webhooks (integration)
 
     // every reference resolves
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);

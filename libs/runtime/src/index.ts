@@ -4,3 +4,5 @@ export * from './checkpoints';
 export * from './statement';
 export * from './statement-text';
 export * from './preview';
+export * from './feed';
+export * from './webhooks';

@@ -20,6 +20,7 @@ import {
 } from '@careledger/projections';
 import { Checkpoints } from './checkpoints';
 import { loadSigningKey } from './signing';
+import { WebhookDispatcher } from './webhooks';
 
 export interface RuntimeLogger {
   info(obj: object, msg?: string): void;
@@ -92,6 +93,7 @@ const SWEEP_LEASE_MS = 10 * 60_000;
 export class Runtime {
   private lastAck = 0n;
   private verifying: Promise<VerifyResult> | null = null;
+  private dispatcher: WebhookDispatcher | null = null;
   readonly nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   private constructor(
@@ -179,6 +181,11 @@ export class Runtime {
     holder.runtime = rt;
     if (options.project !== false) runner.start();
     return rt;
+  }
+
+  /** This node's webhook deliveries: started by the host (npm start), stopped by close(). */
+  get webhooks(): WebhookDispatcher {
+    return (this.dispatcher ??= new WebhookDispatcher(this.store, this.nodeId, this.logger));
   }
 
   /** A decision recorded earlier, by its id (the store's lookup, or the decision log read model). */
@@ -343,6 +350,7 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    await this.dispatcher?.stop();
     await this.runner.stop();
     await this.store.close();
     this.readDb.close();

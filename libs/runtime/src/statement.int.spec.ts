@@ -10,13 +10,16 @@ import { tmpdir } from 'node:os';
 import { Command } from '@careledger/domain';
 import { EventStore, EventStoreDbClientCalls, EventStoreDbEventStore } from '@careledger/event-store';
 import { EventStoreDbStandIn } from '@careledger/event-store/eventstoredb/__fixtures__/eventstoredb-stand-in';
-import { TestStoreFactory, testStores } from '@careledger/testing/stores';
+import { TestStore, testStores } from '@careledger/testing/stores';
+
+/** The statement tests need a store and a directory only (the stand-in has no second connection). */
+type Opener = () => Promise<Pick<TestStore, 'store' | 'dir' | 'cleanup'>>;
 import { Runtime } from './runtime';
 import { buildStatement, verifyStatement } from './statement';
 
 const ctx = { actor: 'test', correlationId: 'c-1' };
 
-const standIn: TestStoreFactory = async () => {
+const standIn: Opener = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'careledger-esdb-'));
   const store = new EventStoreDbEventStore(new EventStoreDbStandIn() as unknown as EventStoreDbClientCalls, {
     readTimeoutMs: 2000,
@@ -25,8 +28,8 @@ const standIn: TestStoreFactory = async () => {
   return { store, dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 };
 
-const stores: [string, TestStoreFactory, 'global' | 'per-stream'][] = [
-  ...testStores('The statement library test').map(([name, open]) => [name, open, 'global'] as [string, TestStoreFactory, 'global']),
+const stores: [string, Opener, 'global' | 'per-stream'][] = [
+  ...testStores('The statement library test').map(([name, open]) => [name, open, 'global'] as [string, Opener, 'global']),
   ['eventstoredb (stand-in)', standIn, 'per-stream'],
 ];
 

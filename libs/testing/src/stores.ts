@@ -10,11 +10,24 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { EventStore, openPostgresEventStore, openSqliteEventStore } from '@careledger/event-store';
 
+/** Where a test store lives, for a child process that opens it as another node. */
+export type TestStoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema: string };
+
 export interface TestStore {
   store: EventStore;
   /** A directory for the node's own files (read store, keys). */
   dir: string;
+  /** Another connection to the same store: a second node. The caller closes it. */
+  connect(): Promise<EventStore>;
+  location: TestStoreLocation;
   cleanup(): Promise<void>;
+}
+
+/** Opens a store at a location (a child process playing another node). */
+export async function openTestStoreAt(location: TestStoreLocation): Promise<EventStore> {
+  return location.kind === 'sqlite'
+    ? openSqliteEventStore({ path: location.path })
+    : openPostgresEventStore({ connectionString: location.url, schema: location.schema, poolSize: 4 });
 }
 
 export type TestStoreFactory = () => Promise<TestStore>;
@@ -35,8 +48,9 @@ export function testStores(suite: string): [string, TestStoreFactory][] {
       'sqlite',
       async () => {
         const dir = mkdtempSync(join(tmpdir(), 'careledger-test-'));
-        const store = openSqliteEventStore({ path: join(dir, 'events.sqlite') });
-        return { store, dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+        const location: TestStoreLocation = { kind: 'sqlite', path: join(dir, 'events.sqlite') };
+        const store = await openTestStoreAt(location);
+        return { store, dir, location, connect: () => openTestStoreAt(location), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
       },
     ],
   ];
@@ -47,10 +61,13 @@ export function testStores(suite: string): [string, TestStoreFactory][] {
       async () => {
         const dir = mkdtempSync(join(tmpdir(), 'careledger-test-'));
         const schema = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-        const store = await openPostgresEventStore({ connectionString: url, schema, poolSize: 4 });
+        const location: TestStoreLocation = { kind: 'postgres', url, schema };
+        const store = await openTestStoreAt(location);
         return {
           store,
           dir,
+          location,
+          connect: () => openTestStoreAt(location),
           cleanup: async () => {
             rmSync(dir, { recursive: true, force: true });
             const client = new Client({ connectionString: url });

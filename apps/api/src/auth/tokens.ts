@@ -15,6 +15,8 @@ export type Role =
   | { kind: 'sales' }
   | { kind: 'device-registry' }
   | { kind: 'auditor' }
+  /** Read-only, for the systems around the ledger: the event feed and nothing else. */
+  | { kind: 'integration' }
   | { kind: 'service-center'; centerId: string };
 
 export type RoleName = Role['kind'];
@@ -29,7 +31,7 @@ export interface Principal {
 }
 
 export function parseRole(text: string): Role | null {
-  if (text === 'admin' || text === 'sales' || text === 'device-registry' || text === 'auditor') return { kind: text };
+  if (text === 'admin' || text === 'sales' || text === 'device-registry' || text === 'auditor' || text === 'integration') return { kind: text };
   const m = /^service-center:([A-Za-z0-9._-]{1,64})$/.exec(text);
   return m ? { kind: 'service-center', centerId: m[1] } : null;
 }
