@@ -324,8 +324,8 @@ export class ProjectionRunner {
     const first = batch.find((e) => e.position > position);
     if (!first || first.hash === undefined || (position > 0n && hash === '')) return;
     const previous = position === 0n ? GENESIS_HASH : hash;
+    // the event's hash covers the hash of the event before it: it links only onto the checkpoint's
     const linked =
-      first.position === position + 1n &&
       eventHash(previous, {
         position: first.position, eventId: first.eventId, streamId: first.streamId, revision: first.revision, type: first.type,
         recordedAt: first.metadata.recordedAt, data: canonicalJson(first.data), metadata: canonicalJson(first.metadata),
