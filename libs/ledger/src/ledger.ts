@@ -345,6 +345,13 @@ export class Ledger {
     });
     const last = results.reduce((a, b) => (b.position > a.position ? b : a));
     this.options.onAppended?.(last.position, performance.now() - started);
+    if (results.every((r) => r.deduplicated)) {
+      // every event id was already stored: a twin of this command (the same decision id, on another
+      // node) was recorded first, maybe from other reads than this node's. Its answer is the one the
+      // log holds.
+      const recorded = await this.decisions.find(decisionId).catch(() => null);
+      if (recorded) return this.replay(recorded, ctx);
+    }
     return {
       outcome: decision.outcome,
       answer,

@@ -4,12 +4,14 @@
  * SQLite transaction, so a runner killed mid-batch resumes from the last committed checkpoint with
  * nothing counted twice. Before it (re)subscribes it checks that the log still holds its checkpoint
  * with the same hash: a truncated or restored log, or a read store from another log, is a divergence
- * (the node rebuilds or stops), never stale data served as current. A dropped subscription is
- * resumed with backoff; the runner's state tells readiness whether it is live.
+ * (the node rebuilds or stops), never stale data served as current. While it follows the log, each
+ * batch must chain onto the checkpoint (a log that lost its tail under a live subscription, after a
+ * failover to a replica behind a connection pooler, is caught before the next batch is applied). A
+ * dropped subscription is resumed with backoff; the runner's state tells readiness whether it is live.
  */
 import type Database from 'better-sqlite3';
 import { Catalogue } from '@careledger/domain';
-import { EventStore, StoredEvent, Subscription } from '@careledger/event-store';
+import { canonicalJson, eventHash, EventStore, GENESIS_HASH, StoredEvent, Subscription } from '@careledger/event-store';
 import { ApplyEffects } from './models';
 import { Projector } from './projector';
 import { Checkpoint, readCheckpoint, writeCheckpoint } from './read-store';
@@ -283,6 +285,7 @@ export class ProjectionRunner {
       }
       if (result === TICK || pending.length >= this.batchSize) {
         if (this.paused) await this.paused;
+        await this.checkLink(pending);
         this.applyBatch(pending);
         pending = [];
         this.pendingSinceMs = null;
@@ -303,7 +306,31 @@ export class ProjectionRunner {
       next = iterator.next();
       next.catch(() => undefined);
     }
-    if (pending.length > 0) this.applyBatch(pending);
+    if (pending.length > 0) {
+      await this.checkLink(pending);
+      this.applyBatch(pending);
+    }
+  }
+
+  /**
+   * With a global chain, the first event past the checkpoint must chain onto it. When it does not,
+   * the log under the subscription changed (its tail was lost, it was restored or replaced): the store
+   * says whether it still holds the checkpoint, and a divergence is thrown when it does not. The hash
+   * is worked out once per batch; the store is asked only when it does not link.
+   */
+  private async checkLink(batch: StoredEvent[]): Promise<void> {
+    if (!this.store.capabilities.globalChain) return;
+    const { position, hash } = this.position;
+    const first = batch.find((e) => e.position > position);
+    if (!first || first.hash === undefined || (position > 0n && hash === '')) return;
+    const previous = position === 0n ? GENESIS_HASH : hash;
+    // the event's hash covers the hash of the event before it: it links only onto the checkpoint's
+    const linked =
+      eventHash(previous, {
+        position: first.position, eventId: first.eventId, streamId: first.streamId, revision: first.revision, type: first.type,
+        recordedAt: first.metadata.recordedAt, data: canonicalJson(first.data), metadata: canonicalJson(first.metadata),
+      }) === first.hash;
+    if (!linked) await this.checkAnchor();
   }
 }
 

@@ -92,6 +92,7 @@ const SWEEP_LEASE_MS = 10 * 60_000;
 
 export class Runtime {
   private lastAck = 0n;
+  private sweepsRunning = 0;
   private verifying: Promise<VerifyResult> | null = null;
   private dispatcher: WebhookDispatcher | null = null;
   readonly nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -106,7 +107,7 @@ export class Runtime {
     readonly clock: Clock,
     readonly checkpoints: Checkpoints,
     /** The log's head when the node opened: reads wait until the read models reach it. */
-    readonly startHead: bigint,
+    private startAt: bigint,
     private readonly readWaitMs: number,
     readonly lagLimitMs: number,
     private readonly decisions: DecisionLookup,
@@ -145,6 +146,7 @@ export class Runtime {
         if ((options.onDivergence ?? 'rebuild') === 'stop') return 'stop';
         logger.warn({}, 'rebuilding the read models from the log; reads wait until they reflect it');
         await rebuild(store, readDb, catalogue);
+        holder.runtime?.forgetBeyond(await store.headPosition());
         return 'rebuilt';
       },
     });
@@ -193,6 +195,22 @@ export class Runtime {
     return this.decisions.find(decisionId);
   }
 
+  /** The log's head when the node opened (or, after a lost tail, the head it was rebuilt from): reads wait until the read models reach it. */
+  get startHead(): bigint {
+    return this.startAt;
+  }
+
+  /**
+   * The read models were rebuilt from a log that no longer holds what they reflected (its tail was
+   * lost: a failover to a replica that was behind, a restore). Positions this node acknowledged or
+   * saw at start beyond the log's head went with that tail: reads stop waiting for them (they would
+   * answer 503 until the new log grew that long, and then wait for other events).
+   */
+  private forgetBeyond(head: bigint): void {
+    if (this.lastAck > head) this.lastAck = head;
+    if (this.startAt > head) this.startAt = head;
+  }
+
   /** The newest position this node has acknowledged to a client. */
   get acknowledged(): bigint {
     return this.lastAck;
@@ -235,6 +253,17 @@ export class Runtime {
     if (now.getTime() > limit) throw new RangeError(`cannot sweep as of ${now.toISOString()}: that is in the future, and the future cannot be settled`);
     const holder = await this.takeLease(SWEEP_LEASE, SWEEP_LEASE_MS);
     if (holder !== this.nodeId) return { examined: 0, granted: 0, leaseHeldBy: holder };
+    this.sweepsRunning++;
+    try {
+      return await this.sweepHoldingLease(now, batch);
+    } finally {
+      // the lease covers the work, not the time after it: another node may sweep next (a node that
+      // dies mid-sweep holds it until it expires)
+      if (--this.sweepsRunning === 0) await this.releaseLease(SWEEP_LEASE).catch(() => undefined);
+    }
+  }
+
+  private async sweepHoldingLease(now: Date, batch: number): Promise<SweepResult> {
     await this.catchUpToHead();
     let examined = 0;
     let granted = 0;
@@ -255,6 +284,17 @@ export class Runtime {
       else if (result.outcome.granted.length === 0) this.reads.plans.markRewardChecked(planId);
     }
     return { examined, granted };
+  }
+
+  /** Gives up a lease this node holds (compare-and-set: a lease another node took since stays its). */
+  private async releaseLease(name: string): Promise<void> {
+    const current = await this.store.records.get<{ holder: string; until: number }>(name);
+    if (!current || current.value.holder !== this.nodeId) return;
+    try {
+      await this.store.records.put(name, { holder: this.nodeId, until: 0 }, current.version);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflict)) throw error;
+    }
   }
 
   /** Takes (or renews) a lease in the store; answers who holds it. */

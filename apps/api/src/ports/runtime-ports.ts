@@ -3,6 +3,7 @@ import { Runtime } from '@careledger/runtime';
 import type { Command } from '@careledger/domain';
 import type { AnswerOf, CommandContext } from '@careledger/ledger';
 import { AuditFilter, claimSummary, decisionItem, DecisionFilter, EntitlementQuery, rowToEvent, toHistoryEntry } from '@careledger/projections';
+import { notCaughtUp } from '../http/problem';
 import { Directory, HealthReport, LedgerCommands, LedgerQueries, Operations, Page } from './ports';
 
 export class RuntimeCommands extends LedgerCommands {
@@ -88,12 +89,16 @@ export class RuntimeDirectory extends Directory {
     super();
   }
 
-  /** Found here, or (not seen yet) once more after this node caught up with the log's head. */
+  /**
+   * Found here, or (not seen yet) once more after this node caught up with the log's head. A node
+   * that cannot catch up within the wait (restarting on a long log, its runner reconnecting) answers
+   * 503 NotCaughtUp: "no such claim" would be stale data.
+   */
   private async lookup<T>(find: () => T | null | undefined): Promise<T | null> {
     await this.rt.consistentRead();
     const here = find();
     if (here) return here;
-    await this.rt.catchUpToHead();
+    if (!(await this.rt.catchUpToHead())) throw notCaughtUp('This node has not caught up with the log yet, so it cannot tell whether that exists; retry shortly.');
     return find() ?? null;
   }
 
