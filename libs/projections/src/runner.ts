@@ -11,7 +11,7 @@
  */
 import type Database from 'better-sqlite3';
 import { Catalogue } from '@careledger/domain';
-import { canonicalJson, eventHash, EventStore, GENESIS_HASH, StoredEvent, Subscription } from '@careledger/event-store';
+import { EventStore, GENESIS_HASH, StoredEvent, storedEventHash, Subscription } from '@careledger/event-store';
 import { ApplyEffects } from './models';
 import { Projector } from './projector';
 import { Checkpoint, readCheckpoint, writeCheckpoint } from './read-store';
@@ -325,11 +325,7 @@ export class ProjectionRunner {
     if (!first || first.hash === undefined || (position > 0n && hash === '')) return;
     const previous = position === 0n ? GENESIS_HASH : hash;
     // the event's hash covers the hash of the event before it: it links only onto the checkpoint's
-    const linked =
-      eventHash(previous, {
-        position: first.position, eventId: first.eventId, streamId: first.streamId, revision: first.revision, type: first.type,
-        recordedAt: first.metadata.recordedAt, data: canonicalJson(first.data), metadata: canonicalJson(first.metadata),
-      }) === first.hash;
+    const linked = storedEventHash(previous, first) === first.hash;
     if (!linked) await this.checkAnchor();
   }
 }
