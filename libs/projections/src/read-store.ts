@@ -14,7 +14,7 @@ export const BUILD = 'rmb_';
 export const TABLES: readonly string[] = ['checkpoint', ...MODELS.flatMap((m) => m.tables)];
 
 /** The read models' schema version: a read store of another version is rebuilt, not migrated. */
-export const READ_SCHEMA_VERSION = 2;
+export const READ_SCHEMA_VERSION = 3;
 
 export interface Checkpoint {
   position: bigint;

@@ -14,7 +14,7 @@ export const logSchema: ReadModelSchema = {
   schema: (p, i) => `
     CREATE TABLE IF NOT EXISTS ${p}events (
       position INTEGER PRIMARY KEY,
-      event_id TEXT NOT NULL UNIQUE,
+      event_id TEXT NOT NULL,
       stream_id TEXT NOT NULL,
       revision INTEGER NOT NULL,
       type TEXT NOT NULL,
@@ -30,10 +30,14 @@ export const logSchema: ReadModelSchema = {
     CREATE INDEX IF NOT EXISTS ${i}events_stream ON ${p}events(stream_id, revision);
     CREATE TABLE IF NOT EXISTS ${p}links (
       key TEXT NOT NULL,
-      position INTEGER NOT NULL,
-      PRIMARY KEY (key, position)
-    ) WITHOUT ROWID;`,
+      position INTEGER NOT NULL
+    );`,
+  // Read by queries only, so a rebuild sorts them once at the end instead of inserting at random
+  // keys per event. Appends are idempotent by position (the runner applies each position once,
+  // in the transaction that moves its checkpoint), not by these indexes.
   queryIndexes: (p, i) => `
+    CREATE UNIQUE INDEX IF NOT EXISTS ${i}events_id ON ${p}events(event_id);
+    CREATE UNIQUE INDEX IF NOT EXISTS ${i}links_key ON ${p}links(key, position);
     CREATE INDEX IF NOT EXISTS ${i}events_type ON ${p}events(type, position);
     CREATE INDEX IF NOT EXISTS ${i}events_actor ON ${p}events(actor, position);
     CREATE INDEX IF NOT EXISTS ${i}events_recorded ON ${p}events(recorded_ms, position);`,

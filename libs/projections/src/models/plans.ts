@@ -39,9 +39,10 @@ export const plansSchema: ReadModelSchema = {
       plan_id TEXT NOT NULL,
       kind TEXT NOT NULL,
       event_id TEXT NOT NULL
-    );`,
+    );
+    CREATE INDEX IF NOT EXISTS ${i}plans_serial ON ${p}plans(serial);`,
+  // (plans_serial is read by the projection itself: an activation finds its unit's bundles)
   queryIndexes: (p, i) => `
-    CREATE INDEX IF NOT EXISTS ${i}plans_serial ON ${p}plans(serial);
     CREATE INDEX IF NOT EXISTS ${i}plans_reward ON ${p}plans(reward_done, reward_due_ms);
     CREATE INDEX IF NOT EXISTS ${i}plans_year2 ON ${p}plans(year2_pending);`,
 };
