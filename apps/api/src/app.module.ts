@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { Runtime } from '@careledger/runtime';
-import { AuthGuard } from './auth/auth.guard';
+import { AuthGuard, AuthOptions } from './auth/auth.guard';
 import { TokenRegistry } from './auth/tokens';
 import { AdminDashboardModule } from './dashboard/dashboard.module';
 import { AuditController } from './controllers/audit.controller';
@@ -20,7 +20,7 @@ import { RuntimeCommands, RuntimeDirectory, RuntimeOperations, RuntimeQueries } 
 
 @Module({})
 export class AppModule {
-  static create(runtime: Runtime, tokens: TokenRegistry, metrics: MetricsService, logger: AppLogger): DynamicModule {
+  static create(runtime: Runtime, tokens: TokenRegistry, metrics: MetricsService, logger: AppLogger, auth = new AuthOptions()): DynamicModule {
     return {
       module: AppModule,
       imports: [AdminDashboardModule],
@@ -40,6 +40,7 @@ export class AppModule {
         { provide: Directory, useValue: new RuntimeDirectory(runtime) },
         { provide: Operations, useValue: new RuntimeOperations(runtime) },
         { provide: TokenRegistry, useValue: tokens },
+        { provide: AuthOptions, useValue: auth },
         { provide: MetricsService, useValue: metrics },
         { provide: AppLogger, useValue: logger },
         CommandRunner,

@@ -31,7 +31,8 @@ export class TestServer {
   private constructor(
     readonly app: App,
     readonly baseUrl: string,
-    private readonly dir: string,
+    /** The temporary directory of the node's files (log, read store, signing key). */
+    readonly dataDir: string,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<TestServer> {
@@ -50,7 +51,7 @@ export class TestServer {
 
   async stop(): Promise<void> {
     await this.app.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   async call<T = any>(method: string, path: string, as: As, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {

@@ -9,7 +9,7 @@ import { CenterClaimsQuery, DashboardQuery } from '../dto/queries.dto';
 import { CommandRunner, type RouteContext } from '../http/command-runner';
 import { ApiCommandResponse, ApiReadResponse, CenterClaimsPage, CorrectionAnswer, Dashboard, ServiceCenterAnswer, SweepReport } from '../http/openapi';
 import { badRequest } from '../http/problem';
-import { consistent, Http } from '../http/route';
+import { consistent, Http, NoBody } from '../http/route';
 import { LedgerQueries, Operations } from '../ports/ports';
 import { cursorOf, IdParam, limitOf, nextCursor } from './params';
 
@@ -79,7 +79,7 @@ export class CorrectionsController {
   @Roles()
   @ApiOperation({ summary: 'Run the scheduled sweep now: record warranty extensions whose condition has settled (RULES W5).' })
   @ApiReadResponse(SweepReport, { description: 'What the sweep did.' })
-  sweep() {
+  sweep(@NoBody() _none: void) {
     return this.ops.sweep();
   }
 }

@@ -1,8 +1,8 @@
-/** Liveness and readiness with projection lag, and Prometheus metrics. Public, as probes expect. */
+/** Liveness and readiness with projection lag (public, as probes expect), and Prometheus metrics (a token, unless opened). */
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/auth.guard';
+import { OpenWhen, Public, Roles } from '../auth/auth.guard';
 import { MetricsService } from '../http/metrics.service';
 import { Health, Liveness } from '../http/openapi';
 import { Operations } from '../ports/ports';
@@ -53,8 +53,10 @@ export class OpsController {
   }
 
   @Get('metrics')
-  @Public()
-  @ApiOperation({ summary: 'Prometheus text exposition.' })
+  @Roles('auditor')
+  @OpenWhen('metrics')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Prometheus text exposition. Needs an auditor (or admin) token, unless the operator set CARELEDGER_METRICS_PUBLIC=true.' })
   @ApiOkResponse({
     description: 'The metrics in the Prometheus text format.',
     content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },

@@ -229,3 +229,4 @@ export class WarrantyExtensionDto {
   @IsInstant()
   at: string;
 }
+

@@ -3,9 +3,10 @@
  * problem+json errors, and the decorators that put them on the routes. Documentation only: no
  * class here is instantiated and nothing changes what a route answers.
  */
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, INestApplication } from '@nestjs/common';
 import {
-  ApiExtraModels, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath,
+  ApiExtraModels, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiProperty, ApiPropertyOptional, ApiResponse, DocumentBuilder, getSchemaPath,
+  OpenAPIObject, SwaggerModule,
 } from '@nestjs/swagger';
 import { CAUSES, REGIONS } from '@careledger/domain';
 import { PROBLEM_BASE } from './problem';
@@ -1023,4 +1024,17 @@ export function ApiReadResponse(type: new () => object, doc: ReadDoc = {}) {
   ];
   if (doc.notFound) decorators.push(ApiProblemResponse(404, PROBLEMS[404](doc.notFound)));
   return applyDecorators(...decorators);
+}
+
+/** The OpenAPI document of the app (served at /docs-json). */
+export function buildDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('CareLedger')
+      .setDescription('The ledger of device protection plans: plans, claims, replacements, entitlements as of any time, audit. Errors are application/problem+json (RFC 9457).')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
 }
