@@ -17,9 +17,12 @@ export const TOKENS = {
   auditor: { token: 'auditor-token-001', role: 'auditor' },
   sc1: { token: 'center-one-token1', role: 'service-center:SC-1' },
   sc2: { token: 'center-two-token2', role: 'service-center:SC-2' },
+  /** A named token of SC-1: its name is the actor of what it records. */
+  alice: { token: 'center-one-alice', role: 'service-center:SC-1', name: 'alice@sc-1' },
 } as const;
 
 export type As = keyof typeof TOKENS | null;
+type Token = { token: string; role: string; name?: string };
 
 export interface Answer<T = any> {
   status: number;
@@ -42,7 +45,7 @@ export class TestServer {
       sweepIntervalSeconds: 0,
       logLevel: 'silent',
     };
-    const tokens = new TokenRegistry(Object.values(TOKENS).map((t) => ({ ...t })));
+    const tokens = new TokenRegistry(Object.values(TOKENS as Record<string, Token>).map((t) => ({ ...t })));
     const app = await createApp(config, tokens);
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.app.getHttpServer().address() as AddressInfo;

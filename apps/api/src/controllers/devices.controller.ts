@@ -3,15 +3,22 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '../auth/auth.guard';
+import { CurrentPrincipal, Roles } from '../auth/auth.guard';
+import type { Principal } from '../auth/tokens';
 import { ActivationDto, PairingDto, ServiceRecordDto, VerificationDto, WarrantyExtensionDto } from '../dto/commands.dto';
 import { EntitlementsQuery, KnownAtQuery } from '../dto/queries.dto';
 import { CommandRunner, type RouteContext } from '../http/command-runner';
 import { ApiCommandResponse, ApiReadResponse, DeviceFactAnswer, Entitlements, GoodwillAnswer, History, ServiceRecordAnswer, Timeline } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { consistent, Http } from '../http/route';
+import { ClaimOwner, claimOwners, redactConflicts, redactHistory, viewerCenter } from '../http/visibility';
 import { LedgerQueries, Operations } from '../ports/ports';
 import { SerialParam } from './params';
+
+function redactTimelineView(view: unknown, owners: Map<string, ClaimOwner>, center: string): unknown {
+  const v = view as { conflicts?: { detail: string }[] };
+  return v && Array.isArray(v.conflicts) && v.conflicts.length > 0 ? { ...v, conflicts: redactConflicts(v.conflicts, owners, center) } : view;
+}
 
 const unknownDevice = (serial: string) => notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
 
@@ -74,34 +81,51 @@ export class DevicesController {
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`; with explain=true, the rules and events behind each field.' })
   @ApiReadResponse(Entitlements, { notFound: 'DeviceNotFound', description: 'The entitlements view (API.md); `explanation` only with explain=true.' })
-  async entitlements(@Param('serial', SerialParam) serial: string, @Query() query: EntitlementsQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async entitlements(
+    @Param('serial', SerialParam) serial: string,
+    @Query() query: EntitlementsQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
     await consistent(this.reads, query.minPosition);
     const json = await this.reads.entitlements(serial, { at: query.at, knownAt: query.knownAt, now: this.ops.now(), explain: query.explain === 'true' });
     if (json === null) throw unknownDevice(serial);
     reply.type('application/json; charset=utf-8');
-    return json;
+    const center = viewerCenter(principal);
+    // the view is served as the read model wrote it; only a conflict's detail may name another center's claim
+    if (center === null || json.includes('"conflicts":[]')) return json;
+    const view = JSON.parse(json) as { conflicts: { detail: string }[] };
+    view.conflicts = redactConflicts(view.conflicts, claimOwners((await this.reads.history(serial)) ?? []), center);
+    return JSON.stringify(view);
   }
 
   @Get('history')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'Every event that touched the unit or its chain, inherited ones too, in global order.' })
   @ApiReadResponse(History, { notFound: 'DeviceNotFound', description: 'The unit\'s events, `{ events }`.' })
-  async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
+  async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
     await consistent(this.reads, query.minPosition);
     const events = await this.reads.history(serial, query.knownAt);
     if (!events) throw unknownDevice(serial);
-    return { serial, checkpoint: this.reads.checkpoint().toString(), events };
+    return { serial, checkpoint: this.reads.checkpoint().toString(), events: redactHistory(events, viewerCenter(principal)) };
   }
 
   @Get('timeline')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'The entitlement view after each event, as the ledger knew it when the event was recorded (disputes).' })
   @ApiReadResponse(Timeline, { notFound: 'DeviceNotFound', description: 'The view after each event, `{ entries }`.' })
-  async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
+  async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
     await consistent(this.reads, query.minPosition);
     const knownAt = query.knownAt ?? this.ops.now().toISOString();
     const entries = await this.reads.timeline(serial, knownAt);
     if (!entries) throw unknownDevice(serial);
-    return { serial, knownAt, checkpoint: this.reads.checkpoint().toString(), entries };
+    const center = viewerCenter(principal);
+    const owners = center === null ? new Map() : claimOwners((await this.reads.history(serial)) ?? []);
+    return {
+      serial,
+      knownAt,
+      checkpoint: this.reads.checkpoint().toString(),
+      entries: center === null ? entries : entries.map((e) => ({ ...e, view: redactTimelineView(e.view, owners, center) })),
+    };
   }
 }

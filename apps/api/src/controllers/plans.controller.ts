@@ -4,13 +4,15 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
 import { planIdForOrder } from '@careledger/ledger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '../auth/auth.guard';
+import { CurrentPrincipal, Roles } from '../auth/auth.guard';
+import type { Principal } from '../auth/tokens';
 import { BindingDto, CarePlusDto, PurchaseDto, RenewalDto } from '../dto/commands.dto';
 import { ConsistencyQuery } from '../dto/queries.dto';
 import { CommandRunner, type RouteContext } from '../http/command-runner';
 import { ApiCommandResponse, ApiReadResponse, PlanAnswer, PlanView } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { consistent, Http } from '../http/route';
+import { redactPlanClaims, viewerCenter } from '../http/visibility';
 import { LedgerQueries, Operations } from '../ports/ports';
 import { IdParam } from './params';
 
@@ -78,11 +80,17 @@ export class PlansController {
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'The plan, its chain, current unit and revision (send it back in If-Match).' })
   @ApiReadResponse(PlanView, { notFound: 'PlanNotFound', etag: true, description: 'The plan as of now.' })
-  async get(@Param('planId', IdParam) planId: string, @Query() query: ConsistencyQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+  async get(
+    @Param('planId', IdParam) planId: string,
+    @Query() query: ConsistencyQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     await consistent(this.reads, query.minPosition);
     const plan = this.reads.plan(planId, this.ops.now());
     if (!plan) throw notFound('PlanNotFound', `No plan ${planId}.`);
     reply.header('ETag', `"${plan.revision}"`);
-    return { ...plan, checkpoint: this.reads.checkpoint().toString() };
+    const claims = plan.claims.map((c) => ({ ...c, serviceCenterId: this.reads.claim(c.claimId)?.serviceCenterId ?? null }));
+    return { ...plan, claims: redactPlanClaims(claims, viewerCenter(principal)), checkpoint: this.reads.checkpoint().toString() };
   }
 }
