@@ -1,5 +1,6 @@
 /**
  * Starts the real app in-process on temporary SQLite files and drives it over HTTP on loopback.
+ * Every answer is checked against the app's own OpenAPI document (contract.ts).
  * Roles: admin, sales, registry (device-registry), auditor, sc1/sc2 (service-center:SC-1/SC-2).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { App, createApp } from '../src/app';
 import { TokenRegistry } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
+import { Contract } from './contract';
 
 export const TOKENS = {
   admin: { token: 'admin-token-0001', role: 'admin' },
@@ -36,6 +38,8 @@ export class TestServer {
     readonly baseUrl: string,
     /** The temporary directory of the node's files (log, read store, signing key). */
     readonly dataDir: string,
+    /** The node's OpenAPI document: every answer `call` sees is checked against it. */
+    readonly contract: Contract,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<TestServer> {
@@ -49,7 +53,8 @@ export class TestServer {
     const app = await createApp(config, tokens);
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.app.getHttpServer().address() as AddressInfo;
-    return new TestServer(app, `http://127.0.0.1:${address.port}`, dir);
+    const baseUrl = `http://127.0.0.1:${address.port}`;
+    return new TestServer(app, baseUrl, dir, await Contract.load(baseUrl));
   }
 
   async stop(): Promise<void> {
@@ -73,6 +78,9 @@ export class TestServer {
     } catch {
       // not JSON (metrics, html)
     }
+    // the answer must be what the document says it is (contract.ts)
+    const drift = this.contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
+    if (drift) throw new Error(`OpenAPI drift: ${drift}`);
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 

@@ -203,6 +203,30 @@ describe('hostile input (issue 14)', () => {
     expect((await server.get(`/v1/plans/${planId}?minPosition=${head}`, 'sales')).status).toBe(200);
   });
 
+  test('7. a position the log has but the read models do not reach within CARELEDGER_READ_WAIT_MS: 503 NotCaughtUp, never stale data', async () => {
+    const slow = await TestServer.start({ CARELEDGER_READ_WAIT_MS: '300' });
+    try {
+      const { planId: id } = await scenario(slow).buy({ ...PURCHASE, orderId: 'W-1', serial: 'W1-A' });
+      await slow.app.runtime.runner.pause();
+      const renewed = await slow.post(`/v1/plans/${id}/renewals`, 'sales', { purchasedAt: '2025-03-01T10:00:00-08:00', orderId: 'W-R' });
+      expect(renewed.status).toBe(201);
+      const started = Date.now();
+      const stale = await slow.get(`/v1/plans/${id}?minPosition=${renewed.body.position}`, 'sales');
+      const waited = Date.now() - started;
+      expectProblem(stale, 503, 'NotCaughtUp');
+      expect(stale.headers.get('retry-after')).toBe('1');
+      expect(waited).toBeGreaterThanOrEqual(250);
+      expect(waited).toBeLessThan(2000);
+      slow.app.runtime.runner.unpause();
+      const fresh = await slow.get(`/v1/plans/${id}?minPosition=${renewed.body.position}`, 'sales');
+      expect(fresh.status).toBe(200);
+      expect(fresh.body.chain).toHaveLength(2);
+    } finally {
+      slow.app.runtime.runner.unpause();
+      await slow.stop();
+    }
+  });
+
   describe('8. instants, the sweep\'s body, charsets', () => {
     const instants: [string, boolean][] = [
       ['2024-05-01T10:00:00+25:00', false],

@@ -1,6 +1,6 @@
 /** Device facts (role device-registry), service records, goodwill, and the unit's read views. */
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '../auth/auth.guard';
@@ -8,7 +8,9 @@ import type { Principal } from '../auth/tokens';
 import { ActivationDto, PairingDto, ServiceRecordDto, VerificationDto, WarrantyExtensionDto } from '../dto/commands.dto';
 import { EntitlementsQuery, KnownAtQuery } from '../dto/queries.dto';
 import { CommandRunner, type RouteContext } from '../http/command-runner';
-import { ApiCommandResponse, ApiReadResponse, DeviceFactAnswer, Entitlements, GoodwillAnswer, History, ServiceRecordAnswer, Timeline } from '../http/openapi';
+import { DeviceFactAnswer, GoodwillAnswer, ServiceRecordAnswer } from '../dto/answers.dto';
+import { Entitlements, History, Timeline } from '../dto/views.dto';
+import { ApiCommandResponse, ApiReadResponse } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { consistent, Http } from '../http/route';
 import { ClaimOwner, claimOwners, redactConflicts, redactHistory, viewerCenter } from '../http/visibility';
@@ -23,7 +25,6 @@ function redactTimelineView(view: unknown, owners: Map<string, ClaimOwner>, cent
 const unknownDevice = (serial: string) => notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
 
 @ApiTags('devices')
-@ApiBearerAuth()
 @Controller('v1/devices/:serial')
 export class DevicesController {
   constructor(
@@ -37,7 +38,7 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record the unit\'s activation (model, sales region, instant).' })
   @ApiCommandResponse(DeviceFactAnswer, { conflicts: ['AlreadyActivated'] })
-  activate(@Param('serial', SerialParam) serial: string, @Body() dto: ActivationDto, @Http() http: RouteContext) {
+  activateDevice(@Param('serial', SerialParam) serial: string, @Body() dto: ActivationDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'ActivateDevice', serial, model: dto.model, region: dto.region as Region, activatedAt: dto.activatedAt });
   }
 
@@ -46,7 +47,7 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record an account or remote-controller binding or unbinding (RULES R4).' })
   @ApiCommandResponse(DeviceFactAnswer)
-  pair(@Param('serial', SerialParam) serial: string, @Body() dto: PairingDto, @Http() http: RouteContext) {
+  recordPairing(@Param('serial', SerialParam) serial: string, @Body() dto: PairingDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'ChangePairing', serial, kind: dto.kind, ref: dto.ref, action: dto.action, at: dto.at });
   }
 
@@ -55,7 +56,7 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record a passed video verification or online repair inspection (RULES P4 d/e).' })
   @ApiCommandResponse(DeviceFactAnswer)
-  verify(@Param('serial', SerialParam) serial: string, @Body() dto: VerificationDto, @Http() http: RouteContext) {
+  recordVerification(@Param('serial', SerialParam) serial: string, @Body() dto: VerificationDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'RecordVerification', serial, method: dto.method, notifiedAt: dto.notifiedAt });
   }
 
@@ -64,7 +65,7 @@ export class DevicesController {
   @Roles('service-center')
   @ApiOperation({ summary: 'Record a warranty repair, discounted repair or factory maintenance (RULES C9, R8).' })
   @ApiCommandResponse(ServiceRecordAnswer)
-  serviceRecord(@Param('serial', SerialParam) serial: string, @Body() dto: ServiceRecordDto, @Http() http: RouteContext) {
+  recordService(@Param('serial', SerialParam) serial: string, @Body() dto: ServiceRecordDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'RecordService', serial, kind: dto.kind, at: dto.at, serviceCenterId: dto.serviceCenterId });
   }
 
@@ -73,7 +74,7 @@ export class DevicesController {
   @Roles()
   @ApiOperation({ summary: 'Grant a goodwill warranty extension (admin; RULES W5).' })
   @ApiCommandResponse(GoodwillAnswer)
-  goodwill(@Param('serial', SerialParam) serial: string, @Body() dto: WarrantyExtensionDto, @Http() http: RouteContext) {
+  grantGoodwill(@Param('serial', SerialParam) serial: string, @Body() dto: WarrantyExtensionDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'GrantGoodwill', serial, months: dto.months, reason: dto.reason, at: dto.at });
   }
 
@@ -81,7 +82,7 @@ export class DevicesController {
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`; with explain=true, the rules and events behind each field.' })
   @ApiReadResponse(Entitlements, { notFound: 'DeviceNotFound', description: 'The entitlements view (API.md); `explanation` only with explain=true.' })
-  async entitlements(
+  async getEntitlements(
     @Param('serial', SerialParam) serial: string,
     @Query() query: EntitlementsQuery,
     @CurrentPrincipal() principal: Principal,
@@ -103,7 +104,7 @@ export class DevicesController {
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'Every event that touched the unit or its chain, inherited ones too, in global order.' })
   @ApiReadResponse(History, { notFound: 'DeviceNotFound', description: 'The unit\'s events, `{ events }`.' })
-  async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
+  async getHistory(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
     await consistent(this.reads, query.minPosition);
     const events = await this.reads.history(serial, query.knownAt);
     if (!events) throw unknownDevice(serial);
@@ -114,7 +115,7 @@ export class DevicesController {
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'The entitlement view after each event, as the ledger knew it when the event was recorded (disputes).' })
   @ApiReadResponse(Timeline, { notFound: 'DeviceNotFound', description: 'The view after each event, `{ entries }`.' })
-  async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
+  async getTimeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
     await consistent(this.reads, query.minPosition);
     const knownAt = query.knownAt ?? this.ops.now().toISOString();
     const entries = await this.reads.timeline(serial, knownAt);
