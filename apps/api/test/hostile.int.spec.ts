@@ -197,7 +197,7 @@ describe('hostile input (issue 14)', () => {
     const head = await server.eventCount();
     const started = Date.now();
     const answer = await server.get(`/v1/plans/${planId}?minPosition=${head + 1000}`, 'sales');
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(2500); // the read wait is 5 s
     expectProblem(answer, 503, 'NotCaughtUp');
     expect(answer.headers.get('retry-after')).toBe('1');
     expect((await server.get(`/v1/plans/${planId}?minPosition=${head}`, 'sales')).status).toBe(200);
