@@ -10,7 +10,8 @@ module.exports = {
   roots: ['<rootDir>/apps', '<rootDir>/libs'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testRegex: '\\.spec\\.ts$',
-  transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
+  // the swagger plugin's files compile as `nest build` compiles them (apps/api/test/swagger-plugin.transform.js)
+  transform: { '^.+\\.(dto|controller)\\.ts$': '<rootDir>/apps/api/test/swagger-plugin.transform.js', '^.+\\.(t|j)s$': ['@swc/jest'] },
   moduleNameMapper,
   testTimeout: 30000,
 };

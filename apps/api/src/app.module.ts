@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { Runtime } from '@careledger/runtime';
-import { AuthGuard } from './auth/auth.guard';
+import { AuthGuard, AuthOptions } from './auth/auth.guard';
 import { TokenRegistry } from './auth/tokens';
 import { AdminDashboardModule } from './dashboard/dashboard.module';
 import { AuditController } from './controllers/audit.controller';
@@ -26,7 +26,7 @@ import { RuntimeEventFeed, RuntimeWebhookDirectory } from './ports/runtime-integ
 
 @Module({})
 export class AppModule {
-  static create(runtime: Runtime, tokens: TokenRegistry, metrics: MetricsService, logger: AppLogger): DynamicModule {
+  static create(runtime: Runtime, tokens: TokenRegistry, metrics: MetricsService, logger: AppLogger, auth = new AuthOptions()): DynamicModule {
     return {
       module: AppModule,
       imports: [AdminDashboardModule],
@@ -53,6 +53,7 @@ export class AppModule {
         { provide: EventFeed, useValue: new RuntimeEventFeed(runtime) },
         { provide: WebhookDirectory, useValue: new RuntimeWebhookDirectory(runtime) },
         { provide: TokenRegistry, useValue: tokens },
+        { provide: AuthOptions, useValue: auth },
         { provide: MetricsService, useValue: metrics },
         { provide: AppLogger, useValue: logger },
         CommandRunner,

@@ -25,6 +25,12 @@ export interface AppConfig {
   signingKeyDefaultFile: string;
   /** Seconds between signed checkpoints of the log's head (0: only on demand). */
   checkpointIntervalSeconds: number;
+  /** How long a read waits for the read models to reach the position it needs before 503 NotCaughtUp (ms). */
+  readWaitMs: number;
+  /** GET /metrics without a token (default: an auditor or admin token is needed). */
+  metricsPublic: boolean;
+  /** On SIGTERM: how long requests in flight may finish before lingering connections are cut (ms). */
+  shutdownGraceMs: number;
 }
 
 /** Every environment variable the app reads (the compose test checks docker-compose.yml against it). */
@@ -32,6 +38,7 @@ export const ENV_VARS = [
   'PORT', 'HOST', 'CARELEDGER_DB', 'CARELEDGER_READ_DB', 'CARELEDGER_DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING', 'CARELEDGER_TOKENS_FILE',
   'CARELEDGER_CATALOGUE', 'CARELEDGER_SWEEP_INTERVAL_SECONDS', 'CARELEDGER_BODY_LIMIT_BYTES', 'LOG_LEVEL', 'CARELEDGER_CORS_ORIGINS',
   'CARELEDGER_SIGNING_KEY', 'CARELEDGER_SIGNING_KEY_FILE', 'CARELEDGER_CHECKPOINT_INTERVAL_SECONDS', 'NODE_ENV',
+  'CARELEDGER_READ_WAIT_MS', 'CARELEDGER_METRICS_PUBLIC', 'CARELEDGER_SHUTDOWN_GRACE_MS',
 ] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -54,12 +61,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     signingKeyFile: env.CARELEDGER_SIGNING_KEY_FILE ? resolve(env.CARELEDGER_SIGNING_KEY_FILE) : null,
     signingKeyDefaultFile: join(dirname(env.CARELEDGER_TOKENS_FILE ? resolve(env.CARELEDGER_TOKENS_FILE) : dbPath), 'signing-key.pem'),
     checkpointIntervalSeconds: intOf(env.CARELEDGER_CHECKPOINT_INTERVAL_SECONDS, 300),
+    readWaitMs: intOf(env.CARELEDGER_READ_WAIT_MS, 5000),
+    metricsPublic: boolOf(env.CARELEDGER_METRICS_PUBLIC, false),
+    shutdownGraceMs: intOf(env.CARELEDGER_SHUTDOWN_GRACE_MS, 3000),
   };
 }
 
 function basenameWithoutExt(path: string): string {
   const base = path.split(/[\\/]/).pop() ?? 'careledger';
   return base.replace(/\.[^.]+$/, '');
+}
+
+function boolOf(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`expected true or false, got "${value}"`);
 }
 
 function intOf(value: string | undefined, fallback: number): number {

@@ -3,8 +3,9 @@
  * EventStoreDB when EVENTSTORE_CONNECTION_STRING is set. Runs the reward sweep on a timer.
  */
 import 'reflect-metadata';
+import { constants } from 'node:os';
 import { createApp } from './app';
-import { loadTokens } from './auth/tokens';
+import { loadTokens, secretFileWarnings } from './auth/tokens';
 import { loadConfig } from './config';
 
 async function main(): Promise<void> {
@@ -12,6 +13,11 @@ async function main(): Promise<void> {
   const tokens = loadTokens(config.tokensFile, config.dbPath);
   const { app, runtime, logger: appLogger, close } = await createApp(config, tokens.registry);
   const logger = appLogger.pino;
+  const secretFiles = [
+    { file: tokens.file, what: 'tokens file' },
+    { file: config.signingKeyPem ? null : (config.signingKeyFile ?? config.signingKeyDefaultFile), what: 'signing key file' },
+  ];
+  for (const w of secretFileWarnings(secretFiles)) logger.warn({ file: w.file, mode: w.mode }, w.message);
   if (tokens.generated) {
     logger.warn({ tokensFile: tokens.file }, `No CARELEDGER_TOKENS_FILE: wrote fresh random tokens (admin, sales, device-registry, auditor, service-center:SC-1) to ${tokens.file}`);
   }
@@ -46,15 +52,32 @@ async function main(): Promise<void> {
   const signer = config.checkpointIntervalSeconds > 0 ? setInterval(sign, config.checkpointIntervalSeconds * 1000) : null;
   signer?.unref();
 
-  const shutdown = async (signal: string) => {
+  // SIGTERM/SIGINT: stop once, within a bound (close() cuts lingering connections after the grace);
+  // a second signal, or a close that does not finish in time, exits at once
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(128 + (constants.signals[signal] ?? 15));
+    }
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     if (timer) clearInterval(timer);
     if (signer) clearInterval(signer);
-    await close();
-    process.exit(0);
+    setTimeout(() => {
+      logger.error({ signal }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 5000);
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }
 
 main().catch((error) => {

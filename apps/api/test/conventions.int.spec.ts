@@ -237,7 +237,7 @@ describe('API conventions', () => {
     expect(health.body).toMatchObject({ status: 'ok', reasons: [], store: { kind: 'sqlite', reachable: true }, projection: { behind: false, state: 'live' } });
     expect((await server.get('/health/live', null)).status).toBe(200);
     expect(await server.get('/health/ready', null)).toMatchObject({ status: 200, body: { status: 'ok' } });
-    const metrics = await server.get('/metrics', null);
+    const metrics = await server.get('/metrics', 'auditor');
     expect(metrics.body).toContain('careledger_http_requests_total');
     expect(metrics.body).toContain('careledger_append_duration_seconds');
     const docs = await server.get('/docs-json', null);

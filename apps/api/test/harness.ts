@@ -1,5 +1,6 @@
 /**
  * Starts the real app in-process on temporary SQLite files and drives it over HTTP on loopback.
+ * Every answer is checked against the app's own OpenAPI document (contract.ts).
  * Roles: admin, sales, registry (device-registry), auditor, sc1/sc2 (service-center:SC-1/SC-2), integration.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { Runtime } from '@careledger/runtime';
 import { App, createApp } from '../src/app';
 import { TokenRegistry } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
+import { Contract } from './contract';
 
 export const TOKENS = {
   admin: { token: 'admin-token-0001', role: 'admin' },
@@ -20,9 +22,12 @@ export const TOKENS = {
   sc1: { token: 'center-one-token1', role: 'service-center:SC-1' },
   sc2: { token: 'center-two-token2', role: 'service-center:SC-2' },
   integration: { token: 'integration-token-1', role: 'integration' },
+  /** A named token of SC-1: its name is the actor of what it records. */
+  alice: { token: 'center-one-alice', role: 'service-center:SC-1', name: 'alice@sc-1' },
 } as const;
 
 export type As = keyof typeof TOKENS | null;
+type Token = { token: string; role: string; name?: string };
 
 export interface Answer<T = any> {
   status: number;
@@ -34,7 +39,10 @@ export class TestServer {
   private constructor(
     readonly app: App,
     readonly baseUrl: string,
-    private readonly dir: string,
+    /** The temporary directory of the node's files (log, read store, signing key). */
+    readonly dataDir: string,
+    /** The node's OpenAPI document: every answer `call` sees is checked against it. */
+    readonly contract: Contract,
   ) {}
 
   /** `store`: run on this store (e.g. one of libs/testing's testStores, PostgreSQL in a schema of its own) instead of a SQLite file. */
@@ -45,7 +53,7 @@ export class TestServer {
       sweepIntervalSeconds: 0,
       logLevel: 'silent',
     };
-    const tokens = new TokenRegistry(Object.values(TOKENS).map((t) => ({ ...t })));
+    const tokens = new TokenRegistry(Object.values(TOKENS as Record<string, Token>).map((t) => ({ ...t })));
     const runtime = options.store
       ? await Runtime.open({ store: options.store, dbPath: config.dbPath, readDbPath: config.readDbPath, signingKeyDefaultFile: join(dir, 'signing-key.pem') })
       : undefined;
@@ -60,12 +68,13 @@ export class TestServer {
     }
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.app.getHttpServer().address() as AddressInfo;
-    return new TestServer(app, `http://127.0.0.1:${address.port}`, dir);
+    const baseUrl = `http://127.0.0.1:${address.port}`;
+    return new TestServer(app, baseUrl, dir, await Contract.load(baseUrl));
   }
 
   async stop(): Promise<void> {
     await this.app.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   async call<T = any>(method: string, path: string, as: As, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
@@ -84,6 +93,9 @@ export class TestServer {
     } catch {
       // not JSON (metrics, html)
     }
+    // the answer must be what the document says it is (contract.ts)
+    const drift = this.contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
+    if (drift) throw new Error(`OpenAPI drift: ${drift}`);
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 

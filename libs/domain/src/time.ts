@@ -34,9 +34,33 @@ function memo<V>(compute: (key: string) => V): (key: string) => V {
   };
 }
 
-/** True for an ISO-8601 instant with an explicit offset (Z or ±hh:mm) that names a real moment. */
+/**
+ * What the ledger accepts as an instant, for every new command, query and amendment: RFC 3339
+ * with an explicit offset, read the same way by every parser the node and its clients use:
+ * - a four-digit year from 1000 (RFC 3339 writes four digits; below 1000 no protection-plan fact
+ *   can be, and years 0-99 are where `Date.UTC` silently reads 0001 as 1901);
+ * - hours 00-23 (no T24:00), seconds 00-59, at most 3 fraction digits: the ledger keeps
+ *   milliseconds, and a finer instant would be compared as another one than the client meant;
+ * - an offset within ±14:00 (minutes 00-59): the span of the UTC offsets civil time uses
+ *   (-12:00 to +14:00, Line Islands); RFC 3339's syntax allows up to ±23:59, which no place has.
+ */
+const STRICT_INSTANT_RE =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+export const MIN_INSTANT_YEAR = 1000;
+export const MAX_OFFSET_MINUTES = 14 * 60;
+
+/** True for an instant the ledger accepts (see STRICT_INSTANT_RE); `instantMs` reads it to the same millisecond. */
 export function isInstant(value: unknown): value is IsoInstant {
-  if (typeof value !== 'string' || !INSTANT_RE.test(value)) return false;
+  if (typeof value !== 'string') return false;
+  const m = STRICT_INSTANT_RE.exec(value);
+  if (!m) return false;
+  const [y, mo, d, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
+  const s = m[6] === undefined ? 0 : +m[6];
+  if (y < MIN_INSTANT_YEAR || mo < 1 || mo > 12 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate() || h > 23 || mi > 59 || s > 59) return false;
+  if (m[8] !== undefined) {
+    const [oh, om] = [+m[9], +m[10]];
+    if (om > 59 || oh * 60 + om > MAX_OFFSET_MINUTES) return false;
+  }
   try {
     parseInstant(value);
     return true;
@@ -51,9 +75,13 @@ export function isDate(value: unknown): value is IsoDate {
   return DateTime.fromISO(value, { zone: 'UTC' }).isValid;
 }
 
+/**
+ * Reads an instant to epoch milliseconds. Everything isInstant accepts takes the hand-written
+ * path (Luxon parses it to the same millisecond); the shapes earlier versions accepted and
+ * isInstant now refuses (24:00, more than 3 fraction digits, offsets beyond ±14:00, early years)
+ * still go to Luxon, so that a log written before still folds.
+ */
 const parseInstant = memo((value: string): number => {
-  // the common, unambiguous shape by hand (Luxon parses it to the same millisecond); anything
-  // unusual (24:00, more than 3 fraction digits, odd offsets, early years) goes to Luxon
   const m = INSTANT_RE.exec(value);
   if (m) {
     const [y, mo, d, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];

@@ -3,18 +3,29 @@
  * @Roles(...); `admin` may do everything. Service-center scoping (its own center only) is checked
  * where the center is known (body, claim or path).
  */
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '../http/problem';
 import { Principal, RoleName, TokenRegistry } from './tokens';
 
 export const ROLES_KEY = 'careledger:roles';
 export const PUBLIC_KEY = 'careledger:public';
+export const OPEN_WHEN_KEY = 'careledger:open-when';
 
 /** Roles allowed on a route, besides admin. */
 export const Roles = (...roles: RoleName[]) => SetMetadata(ROLES_KEY, roles);
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/** No token needed (the OpenAPI document says `security: []`). */
+export const Public = () => applyDecorators(SetMetadata(PUBLIC_KEY, true), ApiExtension('x-public', true));
+
+/** What the operator opened to callers without a token (configuration). */
+export class AuthOptions {
+  constructor(readonly open: { metrics: boolean } = { metrics: false }) {}
+}
+
+/** The route needs its @Roles, unless the operator opened it (`AuthOptions.open[what]`). */
+export const OpenWhen = (what: keyof AuthOptions['open']) => SetMetadata(OPEN_WHEN_KEY, what);
 
 export type AuthedRequest = FastifyRequest & { principal?: Principal };
 
@@ -27,11 +38,14 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(TokenRegistry) private readonly tokens: TokenRegistry,
+    @Inject(AuthOptions) private readonly options: AuthOptions,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const openWhen = this.reflector.getAllAndOverride<keyof AuthOptions['open'] | undefined>(OPEN_WHEN_KEY, targets);
+    if (openWhen !== undefined && this.options.open[openWhen]) return true;
     const request = context.switchToHttp().getRequest<AuthedRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

@@ -7,7 +7,7 @@
  * there are.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export type Role =
@@ -85,4 +85,22 @@ export function loadTokens(tokensFile: string | null, dbPath: string): LoadedTok
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(fresh, null, 2) + '\n', { mode: 0o600 });
   return { registry: new TokenRegistry(fresh), file, generated: true };
+}
+
+/**
+ * Files holding secrets (the tokens file, the signing key) that others than their owner may read:
+ * one warning each. They are still used (an operator may have reasons, such as a group of
+ * operators), but it is said clearly, at every start.
+ */
+export function secretFileWarnings(files: { file: string | null; what: string }[]): { file: string; mode: string; message: string }[] {
+  const warnings: { file: string; mode: string; message: string }[] = [];
+  for (const { file, what } of files) {
+    if (!file || !existsSync(file)) continue;
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) === 0) continue;
+    const who = [(mode & 0o070) !== 0 ? 'its group' : null, (mode & 0o007) !== 0 ? 'every user' : null].filter(Boolean).join(' and ');
+    const octal = mode.toString(8).padStart(4, '0');
+    warnings.push({ file, mode: octal, message: `The ${what} ${file} may be read by ${who} (mode ${octal}); it holds secrets: chmod 600 it.` });
+  }
+  return warnings;
 }

@@ -1,22 +1,30 @@
 /** Device facts (role device-registry), service records, goodwill, and the unit's read views. */
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '../auth/auth.guard';
+import { CurrentPrincipal, Roles } from '../auth/auth.guard';
+import type { Principal } from '../auth/tokens';
 import { ActivationDto, PairingDto, ServiceRecordDto, VerificationDto, WarrantyExtensionDto } from '../dto/commands.dto';
 import { EntitlementsQuery, KnownAtQuery } from '../dto/queries.dto';
 import { CommandRunner, type RouteContext } from '../http/command-runner';
-import { ApiCommandResponse, ApiReadResponse, DeviceFactAnswer, Entitlements, GoodwillAnswer, History, ServiceRecordAnswer, Timeline } from '../http/openapi';
+import { DeviceFactAnswer, GoodwillAnswer, ServiceRecordAnswer } from '../dto/answers.dto';
+import { Entitlements, History, Timeline } from '../dto/views.dto';
+import { ApiCommandResponse, ApiReadResponse } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { consistent, Http } from '../http/route';
+import { ClaimOwner, claimOwners, redactConflicts, redactHistory, viewerCenter } from '../http/visibility';
 import { LedgerQueries, Operations } from '../ports/ports';
 import { SerialParam } from './params';
+
+function redactTimelineView(view: unknown, owners: Map<string, ClaimOwner>, center: string): unknown {
+  const v = view as { conflicts?: { detail: string }[] };
+  return v && Array.isArray(v.conflicts) && v.conflicts.length > 0 ? { ...v, conflicts: redactConflicts(v.conflicts, owners, center) } : view;
+}
 
 const unknownDevice = (serial: string) => notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
 
 @ApiTags('devices')
-@ApiBearerAuth()
 @Controller('v1/devices/:serial')
 export class DevicesController {
   constructor(
@@ -30,7 +38,7 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record the unit\'s activation (model, sales region, instant).' })
   @ApiCommandResponse(DeviceFactAnswer, { conflicts: ['AlreadyActivated'] })
-  activate(@Param('serial', SerialParam) serial: string, @Body() dto: ActivationDto, @Http() http: RouteContext) {
+  activateDevice(@Param('serial', SerialParam) serial: string, @Body() dto: ActivationDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'ActivateDevice', serial, model: dto.model, region: dto.region as Region, activatedAt: dto.activatedAt });
   }
 
@@ -39,7 +47,7 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record an account or remote-controller binding or unbinding (RULES R4).' })
   @ApiCommandResponse(DeviceFactAnswer)
-  pair(@Param('serial', SerialParam) serial: string, @Body() dto: PairingDto, @Http() http: RouteContext) {
+  recordPairing(@Param('serial', SerialParam) serial: string, @Body() dto: PairingDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'ChangePairing', serial, kind: dto.kind, ref: dto.ref, action: dto.action, at: dto.at });
   }
 
@@ -48,7 +56,7 @@ export class DevicesController {
   @Roles('device-registry')
   @ApiOperation({ summary: 'Record a passed video verification or online repair inspection (RULES P4 d/e).' })
   @ApiCommandResponse(DeviceFactAnswer)
-  verify(@Param('serial', SerialParam) serial: string, @Body() dto: VerificationDto, @Http() http: RouteContext) {
+  recordVerification(@Param('serial', SerialParam) serial: string, @Body() dto: VerificationDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'RecordVerification', serial, method: dto.method, notifiedAt: dto.notifiedAt });
   }
 
@@ -57,7 +65,7 @@ export class DevicesController {
   @Roles('service-center')
   @ApiOperation({ summary: 'Record a warranty repair, discounted repair or factory maintenance (RULES C9, R8).' })
   @ApiCommandResponse(ServiceRecordAnswer)
-  serviceRecord(@Param('serial', SerialParam) serial: string, @Body() dto: ServiceRecordDto, @Http() http: RouteContext) {
+  recordService(@Param('serial', SerialParam) serial: string, @Body() dto: ServiceRecordDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'RecordService', serial, kind: dto.kind, at: dto.at, serviceCenterId: dto.serviceCenterId });
   }
 
@@ -66,7 +74,7 @@ export class DevicesController {
   @Roles()
   @ApiOperation({ summary: 'Grant a goodwill warranty extension (admin; RULES W5).' })
   @ApiCommandResponse(GoodwillAnswer)
-  goodwill(@Param('serial', SerialParam) serial: string, @Body() dto: WarrantyExtensionDto, @Http() http: RouteContext) {
+  grantGoodwill(@Param('serial', SerialParam) serial: string, @Body() dto: WarrantyExtensionDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'GrantGoodwill', serial, months: dto.months, reason: dto.reason, at: dto.at });
   }
 
@@ -74,34 +82,51 @@ export class DevicesController {
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'What the unit is entitled to at a business time `at`, as the ledger knew it at `knownAt`; with explain=true, the rules and events behind each field.' })
   @ApiReadResponse(Entitlements, { notFound: 'DeviceNotFound', description: 'The entitlements view (API.md); `explanation` only with explain=true.' })
-  async entitlements(@Param('serial', SerialParam) serial: string, @Query() query: EntitlementsQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async getEntitlements(
+    @Param('serial', SerialParam) serial: string,
+    @Query() query: EntitlementsQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
     await consistent(this.reads, query.minPosition);
     const json = await this.reads.entitlements(serial, { at: query.at, knownAt: query.knownAt, now: this.ops.now(), explain: query.explain === 'true' });
     if (json === null) throw unknownDevice(serial);
     reply.type('application/json; charset=utf-8');
-    return json;
+    const center = viewerCenter(principal);
+    // the view is served as the read model wrote it; only a conflict's detail may name another center's claim
+    if (center === null || json.includes('"conflicts":[]')) return json;
+    const view = JSON.parse(json) as { conflicts: { detail: string }[] };
+    view.conflicts = redactConflicts(view.conflicts, claimOwners((await this.reads.history(serial)) ?? []), center);
+    return JSON.stringify(view);
   }
 
   @Get('history')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'Every event that touched the unit or its chain, inherited ones too, in global order.' })
   @ApiReadResponse(History, { notFound: 'DeviceNotFound', description: 'The unit\'s events, `{ events }`.' })
-  async history(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
+  async getHistory(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
     await consistent(this.reads, query.minPosition);
     const events = await this.reads.history(serial, query.knownAt);
     if (!events) throw unknownDevice(serial);
-    return { serial, checkpoint: this.reads.checkpoint().toString(), events };
+    return { serial, checkpoint: this.reads.checkpoint().toString(), events: redactHistory(events, viewerCenter(principal)) };
   }
 
   @Get('timeline')
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'The entitlement view after each event, as the ledger knew it when the event was recorded (disputes).' })
   @ApiReadResponse(Timeline, { notFound: 'DeviceNotFound', description: 'The view after each event, `{ entries }`.' })
-  async timeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery) {
+  async getTimeline(@Param('serial', SerialParam) serial: string, @Query() query: KnownAtQuery, @CurrentPrincipal() principal: Principal) {
     await consistent(this.reads, query.minPosition);
     const knownAt = query.knownAt ?? this.ops.now().toISOString();
     const entries = await this.reads.timeline(serial, knownAt);
     if (!entries) throw unknownDevice(serial);
-    return { serial, knownAt, checkpoint: this.reads.checkpoint().toString(), entries };
+    const center = viewerCenter(principal);
+    const owners = center === null ? new Map() : claimOwners((await this.reads.history(serial)) ?? []);
+    return {
+      serial,
+      knownAt,
+      checkpoint: this.reads.checkpoint().toString(),
+      entries: center === null ? entries : entries.map((e) => ({ ...e, view: redactTimelineView(e.view, owners, center) })),
+    };
   }
 }

@@ -1,10 +1,11 @@
-/** Liveness and readiness with projection lag, and Prometheus metrics. Public, as probes expect. */
+/** Liveness and readiness with projection lag (public, as probes expect), and Prometheus metrics (a token, unless opened). */
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/auth.guard';
+import { OpenWhen, Public, Roles } from '../auth/auth.guard';
 import { MetricsService } from '../http/metrics.service';
-import { Health, Liveness } from '../http/openapi';
+import { Health, Liveness } from '../dto/views.dto';
+import { ApiAuthProblems } from '../http/openapi';
 import { Operations } from '../ports/ports';
 
 @ApiTags('operations')
@@ -22,7 +23,7 @@ export class OpsController {
   @ApiOperation({ summary: 'Liveness and readiness in one: store reachable, read models caught up and within the lag limit.' })
   @ApiOkResponse({ type: Health, description: 'Ready.' })
   @ApiServiceUnavailableResponse({ type: Health, description: 'Not ready: `reasons` says why.' })
-  async health(@Res({ passthrough: true }) reply: FastifyReply) {
+  async getHealth(@Res({ passthrough: true }) reply: FastifyReply) {
     const h = await this.ops.health();
     reply.status(h.ready ? 200 : 503);
     return {
@@ -39,7 +40,7 @@ export class OpsController {
   @Public()
   @ApiOperation({ summary: 'The process is up (200), whatever the store does.' })
   @ApiOkResponse({ type: Liveness, description: 'Alive.' })
-  live() {
+  getLiveness() {
     return { status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000) };
   }
 
@@ -48,18 +49,20 @@ export class OpsController {
   @ApiOperation({ summary: '200 when the store is reachable and the read models are within the lag limit, else 503 with the reasons.' })
   @ApiOkResponse({ type: Health, description: 'Ready.' })
   @ApiServiceUnavailableResponse({ type: Health, description: 'Not ready: `reasons` says why.' })
-  ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    return this.health(reply);
+  getReadiness(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.getHealth(reply);
   }
 
   @Get('metrics')
-  @Public()
-  @ApiOperation({ summary: 'Prometheus text exposition.' })
+  @Roles('auditor')
+  @OpenWhen('metrics')
+  @ApiOperation({ summary: 'Prometheus text exposition. Needs an auditor (or admin) token, unless the operator set CARELEDGER_METRICS_PUBLIC=true.' })
   @ApiOkResponse({
     description: 'The metrics in the Prometheus text format.',
     content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
   })
-  async prometheus(@Res({ passthrough: true }) reply: FastifyReply) {
+  @ApiAuthProblems()
+  async getMetrics(@Res({ passthrough: true }) reply: FastifyReply) {
     const h = await this.ops.health();
     this.metrics.projectionCheckpoint.set(Number(h.projection.checkpoint));
     this.metrics.projectionLag.set(h.projection.lagMs / 1000);

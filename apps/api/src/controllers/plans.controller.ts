@@ -1,23 +1,26 @@
 /** Plans (role sales): purchase, binding of card plans, renewal, Care Refresh+. */
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Region } from '@careledger/domain';
 import { planIdForOrder } from '@careledger/ledger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '../auth/auth.guard';
+import { CurrentPrincipal, Roles } from '../auth/auth.guard';
+import type { Principal } from '../auth/tokens';
 import { BindingDto, CarePlusDto, PurchaseDto, RenewalDto } from '../dto/commands.dto';
 import { ConsistencyQuery } from '../dto/queries.dto';
 import { CommandRunner, type RouteContext } from '../http/command-runner';
-import { ApiCommandResponse, ApiReadResponse, PlanAnswer, PlanView } from '../http/openapi';
+import { PlanAnswer } from '../dto/answers.dto';
+import { PlanView } from '../dto/views.dto';
+import { ApiCommandResponse, ApiReadResponse } from '../http/openapi';
 import { notFound } from '../http/problem';
 import { consistent, Http } from '../http/route';
+import { redactPlanClaims, viewerCenter } from '../http/visibility';
 import { LedgerQueries, Operations } from '../ports/ports';
 import { IdParam } from './params';
 
 const money = (m?: { amount: string | number; currency: string }) => (m ? { amount: String(m.amount), currency: m.currency } : null);
 
 @ApiTags('plans')
-@ApiBearerAuth()
 @Controller('v1/plans')
 export class PlansController {
   constructor(
@@ -31,7 +34,7 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Buy a 1- or 2-year plan (bundle, online by serial, or card bound later). An orderId seen before returns the first answer.' })
   @ApiCommandResponse(PlanAnswer, { conflicts: ['PlanAlreadyExists'] })
-  purchase(@Body() dto: PurchaseDto, @Http() http: RouteContext) {
+  purchasePlan(@Body() dto: PurchaseDto, @Http() http: RouteContext) {
     return this.commands.run(http, {
       type: 'PurchasePlan',
       planId: dto.planId ?? planIdForOrder(dto.orderId),
@@ -52,7 +55,7 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Bind a card plan to a unit (RULES P4 is measured at the binding).' })
   @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true, conflicts: ['PlanAlreadyBound'] })
-  bind(@Param('planId', IdParam) planId: string, @Body() dto: BindingDto, @Http() http: RouteContext) {
+  bindPlan(@Param('planId', IdParam) planId: string, @Body() dto: BindingDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'BindPlan', planId, serial: dto.serial, boundAt: dto.boundAt });
   }
 
@@ -61,7 +64,7 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Renew with a 1-Year plan (RULES N1, N2, P2).' })
   @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true })
-  renew(@Param('planId', IdParam) planId: string, @Body() dto: RenewalDto, @Http() http: RouteContext) {
+  renewPlan(@Param('planId', IdParam) planId: string, @Body() dto: RenewalDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'RenewPlan', planId, purchasedAt: dto.purchasedAt, orderId: dto.orderId, term: dto.term ?? '1y', price: money(dto.price) });
   }
 
@@ -70,7 +73,7 @@ export class PlansController {
   @Roles('sales')
   @ApiOperation({ summary: 'Buy Care Refresh+ for a 1-Year plan (RULES N3).' })
   @ApiCommandResponse(PlanAnswer, { notFound: 'PlanNotFound', preconditions: true })
-  carePlus(@Param('planId', IdParam) planId: string, @Body() dto: CarePlusDto, @Http() http: RouteContext) {
+  buyCarePlus(@Param('planId', IdParam) planId: string, @Body() dto: CarePlusDto, @Http() http: RouteContext) {
     return this.commands.run(http, { type: 'PurchaseCarePlus', planId, purchasedAt: dto.purchasedAt, orderId: dto.orderId, price: money(dto.price) });
   }
 
@@ -78,11 +81,17 @@ export class PlansController {
   @Roles('sales', 'device-registry', 'auditor', 'service-center')
   @ApiOperation({ summary: 'The plan, its chain, current unit and revision (send it back in If-Match).' })
   @ApiReadResponse(PlanView, { notFound: 'PlanNotFound', etag: true, description: 'The plan as of now.' })
-  async get(@Param('planId', IdParam) planId: string, @Query() query: ConsistencyQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+  async getPlan(
+    @Param('planId', IdParam) planId: string,
+    @Query() query: ConsistencyQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     await consistent(this.reads, query.minPosition);
     const plan = this.reads.plan(planId, this.ops.now());
     if (!plan) throw notFound('PlanNotFound', `No plan ${planId}.`);
     reply.header('ETag', `"${plan.revision}"`);
-    return { ...plan, checkpoint: this.reads.checkpoint().toString() };
+    const claims = plan.claims.map((c) => ({ ...c, serviceCenterId: this.reads.claim(c.claimId)?.serviceCenterId ?? null }));
+    return { ...plan, claims: redactPlanClaims(claims, viewerCenter(principal)), checkpoint: this.reads.checkpoint().toString() };
   }
 }

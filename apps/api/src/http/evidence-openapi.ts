@@ -4,7 +4,9 @@
  */
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { EntitlementConflict, EntitlementView, Problem, ApiProblemResponse } from './openapi';
+import { Problem } from '../dto/answers.dto';
+import { EntitlementConflict, EntitlementView } from '../dto/views.dto';
+import { ApiProblemResponse } from './openapi';
 import { PROBLEM_BASE } from './problem';
 
 const POSITION = 'A global position of the log (decimal string).';

@@ -1,912 +1,27 @@
 /**
- * The responses of the OpenAPI document (API.md): schema classes for every answer and the
- * problem+json errors, and the decorators that put them on the routes. Documentation only: no
- * class here is instantiated and nothing changes what a route answers.
+ * The OpenAPI document (served at /docs-json) and the decorators that put answers and problems on
+ * routes. The schemas come from the classes themselves: request bodies in dto/commands.dto.ts,
+ * queries in dto/queries.dto.ts, answers in dto/answers.dto.ts and dto/views.dto.ts, described by
+ * the swagger CLI plugin (nest-cli.json; under jest apps/api/test/swagger-plugin.transform.js).
+ *
+ * How a route documents itself:
+ * - the method's name is its operationId (`approveClaim`, `getPlan`): unique and readable;
+ * - `@ApiOperation({ summary })`, `@ApiTags(...)` on the controller;
+ * - a command: `@ApiCommandResponse(AnswerClass, { notFound, preconditions, conflicts })`;
+ *   a read: `@ApiReadResponse(ViewClass, { notFound, etag })`; no input: `@ApiNoBody()`;
+ * - `@Public()` (auth.guard.ts) marks it `security: []`; every other route needs the bearer token;
+ * - body, query and answer classes live in `dto/*.dto.ts` (the plugin reads only those files):
+ *   plain typed properties with a comment; `@IsInstant()`/`@Instant()`, `@IsIsoDate()`/
+ *   `@CalendarDate()`, `@Position()`, `@Int()` for what a type cannot say.
+ * The API tests validate every answer they see against this document (apps/api/test/contract.ts),
+ * and lint it with Redocly's recommended rules (apps/api/test/openapi.int.spec.ts).
  */
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, INestApplication } from '@nestjs/common';
 import {
-  ApiExtraModels, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath,
+  ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiResponse, DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule,
 } from '@nestjs/swagger';
-import { CAUSES, REGIONS } from '@careledger/domain';
+import { CommandAnswer, Problem } from '../dto/answers.dto';
 import { PROBLEM_BASE } from './problem';
-
-const INSTANT = 'An instant with offset (ISO-8601).';
-const DATE = 'A date, YYYY-MM-DD, in the plan region\'s zone.';
-const POSITION = 'A global position of the log (decimal string).';
-const REGION_OR_NULL = `A region code (${REGIONS.join(', ')}); null when unknown.`;
-
-const CLAIM_STATUSES = ['open', 'approved', 'paid', 'fulfilled', 'denied', 'cancelled'];
-const TERM_KINDS = ['1y', '2y', 'renewal', 'care-plus'];
-const EXTENSION_KINDS = ['plan-year-2', 'care-plus', 'safe-use-reward', 'goodwill'];
-
-// ---------------------------------------------------------------------------------------------
-// errors
-
-export class ProblemFieldError {
-  @ApiProperty({ description: 'The field (or header, query parameter) at fault; empty for the whole body.', example: 'purchasedAt' })
-  field: string;
-
-  @ApiProperty({ example: 'purchasedAt must be an instant with offset' })
-  message: string;
-}
-
-/** RFC 9457 problem details, as every error answers (application/problem+json). */
-export class Problem {
-  @ApiProperty({ description: 'A URI naming the problem: the base followed by the code.', example: `${PROBLEM_BASE}RenewalWindowClosed` })
-  type: string;
-
-  @ApiProperty({ description: 'The HTTP status text.', example: 'Unprocessable Content' })
-  title: string;
-
-  @ApiProperty({ description: 'The HTTP status.', type: 'integer', example: 422 })
-  status: number;
-
-  @ApiProperty({ description: 'What happened, for people.', example: 'The renewal window closed on 2025-03-24.' })
-  detail: string;
-
-  @ApiProperty({ description: 'The machine-readable code (a RULES.md refusal code for 422).', example: 'RenewalWindowClosed' })
-  code: string;
-
-  @ApiPropertyOptional({ description: 'The rule that refused the command (422 only).', example: 'N2' })
-  rule?: string;
-
-  @ApiPropertyOptional({ description: 'The malformed fields (400 only).', type: () => ProblemFieldError, isArray: true })
-  errors?: ProblemFieldError[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// shared shapes
-
-export class Money {
-  @ApiProperty({ description: 'A decimal string in major units.', example: '159.00' })
-  amount: string;
-
-  @ApiProperty({ description: 'An ISO 4217 code.', example: 'USD' })
-  currency: string;
-}
-
-/** A half-open window of dates. */
-export class Window {
-  @ApiProperty({ description: `First day. ${DATE}`, format: 'date', example: '2024-03-10' })
-  from: string;
-
-  @ApiProperty({ description: `Day after the last (exclusive). ${DATE}`, format: 'date', example: '2025-03-10' })
-  until: string;
-}
-
-export class ChainTerm extends Window {
-  @ApiProperty({ description: 'The term\'s kind.', enum: TERM_KINDS })
-  kind: string;
-}
-
-// ---------------------------------------------------------------------------------------------
-// command answers
-
-/** What every command that appends answers: 201 when appended, 200 for an idempotent repeat. */
-export class CommandAnswer {
-  @ApiProperty({ description: 'The appended events; the first is the command\'s primary fact.', type: String, isArray: true })
-  eventIds: string[];
-
-  @ApiProperty({ description: 'The revision of the primary fact\'s stream after the command (send it in If-Match).', type: 'integer', example: 3 })
-  revision: number;
-
-  @ApiProperty({ description: POSITION, example: '1042' })
-  position: string;
-}
-
-/** Activation, pairing and verification facts. */
-export class DeviceFactAnswer extends CommandAnswer {
-  @ApiProperty({ example: 'SN-1581F5FHD23' })
-  serial: string;
-}
-
-export class ServiceRecordAnswer extends CommandAnswer {
-  @ApiProperty()
-  serial: string;
-
-  @ApiPropertyOptional({ description: 'The plan whose benefit the service used; absent when the unit holds none.' })
-  planId?: string;
-}
-
-export class GoodwillExtension extends Window {
-  @ApiProperty({ enum: ['goodwill'] })
-  kind: string;
-}
-
-export class GoodwillAnswer extends CommandAnswer {
-  @ApiProperty()
-  serial: string;
-
-  @ApiPropertyOptional({ description: 'The plan the unit holds, if any (the extension is recorded on it).' })
-  planId?: string;
-
-  @ApiProperty({ description: 'The granted window, starting where the warranty known so far ends.', type: () => GoodwillExtension })
-  extension: GoodwillExtension;
-}
-
-/** Purchase, binding, renewal and Care Refresh+. */
-export class PlanAnswer extends CommandAnswer {
-  @ApiProperty({ example: 'plan-7f3c2a' })
-  planId: string;
-
-  @ApiPropertyOptional({ description: 'The policy version the plan falls under. Absent when a repeat is answered from the plan\'s facts (a binding sent again).', example: 'V2023' })
-  policyVersion?: string;
-
-  @ApiPropertyOptional({ description: 'effective once the plan\'s effective date is known (RULES P6). Absent like policyVersion.', enum: ['effective', 'pending'] })
-  status?: string;
-
-  @ApiPropertyOptional({ description: 'The chain of terms after the command. Absent like policyVersion.', type: () => ChainTerm, isArray: true })
-  chain?: ChainTerm[];
-}
-
-/** Opening, denial, cancellation and payment of a claim. */
-export class ClaimAnswer extends CommandAnswer {
-  @ApiProperty({ example: 'claim-3b9e01' })
-  claimId: string;
-
-  @ApiProperty({ description: 'The plan the claim is on.' })
-  planId: string;
-
-  @ApiProperty({ description: 'The claim\'s status after the command.', enum: CLAIM_STATUSES })
-  status: string;
-}
-
-export class ClaimApprovalAnswer extends ClaimAnswer {
-  @ApiProperty({ description: 'The replacement fee fixed for this approval (RULES R7).', type: () => Money })
-  fee: Money;
-
-  @ApiProperty({ description: 'Which replacement of the term this is (1 = first).', type: 'integer', example: 1 })
-  ordinal: number;
-}
-
-export class ClaimFulfilmentAnswer extends ClaimAnswer {
-  @ApiPropertyOptional({ description: 'The unit issued; coverage moved to it. Absent on a repeat answered from the claim\'s facts.' })
-  replacementSerial?: string;
-}
-
-export class ServiceCenterAnswer extends CommandAnswer {
-  @ApiProperty({ example: 'sc-sfo' })
-  centerId: string;
-
-  @ApiProperty()
-  name: string;
-
-  @ApiProperty({ enum: REGIONS })
-  region: string;
-}
-
-export class CorrectionAnswer extends CommandAnswer {
-  @ApiProperty({ description: 'The corrected event (the resource of a correction).' })
-  eventId: string;
-
-  @ApiProperty({ description: 'The corrected event, again.' })
-  correctedEventId: string;
-
-  @ApiProperty({ description: 'The corrected event\'s type.', example: 'PlanPurchased' })
-  correctedType: string;
-
-  @ApiProperty({ enum: ['void', 'amend'] })
-  action: string;
-}
-
-export class SweepReport {
-  @ApiProperty({ description: 'Plans looked at.', type: 'integer' })
-  examined: number;
-
-  @ApiProperty({ description: 'Warranty extensions recorded.', type: 'integer' })
-  granted: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// entitlements
-
-export class NextFee {
-  @ApiProperty({ description: 'The fee of the next damage replacement; null when none remains.', type: () => Money, nullable: true })
-  damage: Money | null;
-
-  @ApiProperty({ description: 'The fee of the next flyaway replacement; null when the plan has none left or none at all.', type: () => Money, nullable: true })
-  flyaway: Money | null;
-}
-
-export class ReplacementEntitlement {
-  @ApiProperty({ description: 'The replacement window of the term in force at `at`; null outside any.', type: () => Window, nullable: true })
-  window: Window | null;
-
-  @ApiProperty({ description: 'Replacements left in the term.', type: 'integer' })
-  remaining: number;
-
-  @ApiProperty({ description: 'Replacements used (approved and not released) in the term.', type: 'integer' })
-  used: number;
-
-  @ApiProperty({ description: 'Flyaway replacements left in the term.', type: 'integer' })
-  flyawayRemaining: number;
-
-  @ApiProperty({ type: () => NextFee })
-  nextFee: NextFee;
-}
-
-export class WarrantyExtension extends Window {
-  @ApiProperty({ enum: EXTENSION_KINDS })
-  kind: string;
-
-  @ApiProperty({ description: 'pending until its condition has settled (RULES W5).', enum: ['granted', 'pending'] })
-  status: string;
-}
-
-export class WarrantyEntitlement {
-  @ApiProperty({ description: 'The official warranty from activation; null when unknown.', type: () => Window, nullable: true })
-  official: Window | null;
-
-  @ApiProperty({ description: `Exclusive end of warranty coverage as known at \`at\`, pending extensions included. ${DATE}`, format: 'date', nullable: true, type: String })
-  coveredUntil: string | null;
-
-  @ApiProperty({ type: () => WarrantyExtension, isArray: true })
-  extensions: WarrantyExtension[];
-}
-
-export class SafeUseReward {
-  @ApiProperty({ enum: ['not-applicable', 'pending', 'granted', 'forfeited'] })
-  status: string;
-
-  @ApiProperty({ description: 'Set while pending or granted; null when not-applicable or forfeited.', type: () => Window, nullable: true })
-  window: Window | null;
-}
-
-export class RemainingCount {
-  @ApiProperty({ type: 'integer' })
-  remaining: number;
-}
-
-export class RenewalEligibility {
-  @ApiProperty()
-  eligible: boolean;
-
-  @ApiProperty({ description: `The last instant a renewal is accepted (RULES N2). ${INSTANT}`, nullable: true, type: String })
-  deadline: string | null;
-
-  @ApiProperty({ description: 'The refusal code a renewal would get now; null when eligible.', nullable: true, type: String, example: null })
-  blockedBy: string | null;
-}
-
-export class CarePlusEligibility {
-  @ApiProperty()
-  eligible: boolean;
-
-  @ApiProperty({ description: 'The refusal code a Care Refresh+ purchase would get now; null when eligible.', nullable: true, type: String, example: 'NotAllowedWith2YearPlan' })
-  blockedBy: string | null;
-}
-
-export class EntitlementConflict {
-  @ApiProperty({ example: 'X2' })
-  rule: string;
-
-  @ApiProperty({ type: String, isArray: true })
-  eventIds: string[];
-
-  @ApiProperty()
-  detail: string;
-}
-
-export class ExplanationEntry {
-  @ApiProperty({ description: 'The field explained, as a path.', example: 'replacement.remaining' })
-  field: string;
-
-  @ApiProperty({ type: String, isArray: true, example: ['R1', 'R7'] })
-  rules: string[];
-
-  @ApiProperty({ type: String, isArray: true })
-  eventIds: string[];
-}
-
-/** What a unit is entitled to at a business time, as the ledger knew it at knownAt. */
-export class EntitlementView {
-  @ApiProperty()
-  serial: string;
-
-  @ApiProperty({ nullable: true, type: String, example: 'Mavic 3' })
-  model: string | null;
-
-  @ApiProperty({ description: REGION_OR_NULL, nullable: true, type: String, example: 'US' })
-  region: string | null;
-
-  @ApiProperty({ description: `The business time of the view. ${INSTANT}` })
-  at: string;
-
-  @ApiProperty({ description: `The recordedAt cut-off of the view. ${INSTANT}` })
-  knownAt: string;
-
-  @ApiProperty({ enum: ['active', 'pending', 'expired', 'none', 'transferred'] })
-  coverage: string;
-
-  @ApiProperty({ nullable: true, type: String })
-  planId: string | null;
-
-  @ApiProperty({ nullable: true, type: String, example: 'V2023' })
-  policyVersion: string | null;
-
-  @ApiProperty({ description: 'The plan\'s terms, oldest first.', type: () => ChainTerm, isArray: true })
-  chain: ChainTerm[];
-
-  @ApiProperty({ description: 'The earlier units of the chain, oldest first.', type: String, isArray: true })
-  inheritedFrom: string[];
-
-  @ApiProperty({ description: 'The unit that directly replaced this one.', nullable: true, type: String })
-  transferredTo: string | null;
-
-  @ApiProperty({ type: () => ReplacementEntitlement })
-  replacement: ReplacementEntitlement;
-
-  @ApiProperty({ type: () => WarrantyEntitlement })
-  warranty: WarrantyEntitlement;
-
-  @ApiProperty({ type: () => SafeUseReward })
-  safeUseReward: SafeUseReward;
-
-  @ApiProperty({ type: () => RemainingCount })
-  discountedRepairs: RemainingCount;
-
-  @ApiProperty({ type: () => RemainingCount })
-  factoryMaintenance: RemainingCount;
-
-  @ApiProperty({ type: () => RenewalEligibility })
-  renewal: RenewalEligibility;
-
-  @ApiProperty({ type: () => CarePlusEligibility })
-  carePlus: CarePlusEligibility;
-
-  @ApiProperty({ description: 'Facts that contradict each other (RULES X2).', type: () => EntitlementConflict, isArray: true })
-  conflicts: EntitlementConflict[];
-
-  @ApiPropertyOptional({ description: 'The rules and events behind each field; present with explain=true (always in a timeline).', type: () => ExplanationEntry, isArray: true })
-  explanation?: ExplanationEntry[];
-}
-
-/** The entitlements read: the view plus the checkpoint it reflects. */
-export class Entitlements extends EntitlementView {
-  @ApiProperty({ description: `The read models' checkpoint. ${POSITION}` })
-  checkpoint: string;
-}
-
-// ---------------------------------------------------------------------------------------------
-// history, timeline, audit
-
-export class HistoryEntry {
-  @ApiProperty()
-  eventId: string;
-
-  @ApiProperty({ example: 'PlanPurchased' })
-  type: string;
-
-  @ApiProperty({ example: 'plan-plan-7f3c2a' })
-  streamId: string;
-
-  @ApiProperty({ description: 'The event\'s revision in its stream (0 = first).', type: 'integer' })
-  revision: number;
-
-  @ApiProperty({ description: POSITION })
-  position: string;
-
-  @ApiProperty({ description: `When it happened (business time). ${INSTANT}` })
-  occurredAt: string;
-
-  @ApiProperty({ description: 'When the ledger recorded it (millisecond precision).' })
-  recordedAt: string;
-
-  @ApiProperty({ description: 'Who recorded it (the token\'s actor).' })
-  actor: string;
-
-  @ApiProperty()
-  correlationId: string;
-
-  @ApiProperty({ nullable: true, type: String })
-  causationId: string | null;
-
-  @ApiProperty({ description: 'The event\'s data, as its type defines it.', type: 'object', additionalProperties: true })
-  data: Record<string, unknown>;
-}
-
-export class History {
-  @ApiProperty()
-  serial: string;
-
-  @ApiProperty({ description: POSITION })
-  checkpoint: string;
-
-  @ApiProperty({ description: 'Every event that touched the unit or its chain, in global order.', type: () => HistoryEntry, isArray: true })
-  events: HistoryEntry[];
-}
-
-export class TimelineEntry {
-  @ApiProperty()
-  eventId: string;
-
-  @ApiProperty()
-  type: string;
-
-  @ApiProperty({ description: POSITION })
-  position: string;
-
-  @ApiProperty()
-  occurredAt: string;
-
-  @ApiProperty()
-  recordedAt: string;
-
-  @ApiProperty({ description: 'The entitlement view after this event, as known when it was recorded.', type: () => EntitlementView })
-  view: EntitlementView;
-}
-
-export class Timeline {
-  @ApiProperty()
-  serial: string;
-
-  @ApiProperty({ description: `The recordedAt cut-off. ${INSTANT}` })
-  knownAt: string;
-
-  @ApiProperty({ description: POSITION })
-  checkpoint: string;
-
-  @ApiProperty({ type: () => TimelineEntry, isArray: true })
-  entries: TimelineEntry[];
-}
-
-export class AuditEventsPage {
-  @ApiProperty({ type: () => HistoryEntry, isArray: true })
-  items: HistoryEntry[];
-
-  @ApiProperty({ description: 'Pass as cursor for the next page; null on the last.', nullable: true, type: String })
-  nextCursor: string | null;
-
-  @ApiProperty({ description: POSITION })
-  checkpoint: string;
-}
-
-/** One entry of the decision log: an accepted or refused command. */
-export class DecisionRecord {
-  @ApiProperty()
-  decisionId: string;
-
-  @ApiProperty({ description: 'The command\'s type.', example: 'RenewPlan' })
-  type: string;
-
-  @ApiProperty({ description: 'The command\'s type, again.', example: 'RenewPlan' })
-  command: string;
-
-  @ApiProperty()
-  recordedAt: string;
-
-  @ApiProperty()
-  actor: string;
-
-  @ApiProperty()
-  correlationId: string;
-
-  @ApiProperty({ enum: ['accepted', 'refused'] })
-  outcome: string;
-
-  @ApiProperty({ description: 'The refusal code; null when accepted.', nullable: true, type: String })
-  code: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  rule: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  detail: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  serial: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  planId: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  claimId: string | null;
-
-  @ApiProperty({ type: String, isArray: true })
-  eventIds: string[];
-
-  @ApiProperty({ nullable: true, type: String })
-  position: string | null;
-
-  @ApiProperty({ description: 'The request as received (method, path, body).', type: 'object', additionalProperties: true, nullable: true })
-  request: Record<string, unknown> | null;
-}
-
-export class DecisionsPage {
-  @ApiProperty({ type: () => DecisionRecord, isArray: true })
-  items: DecisionRecord[];
-
-  @ApiProperty({ nullable: true, type: String })
-  nextCursor: string | null;
-}
-
-export class VerifiedCheckpoint {
-  @ApiProperty({ description: POSITION })
-  position: string;
-
-  @ApiProperty({ description: 'The chain hash the checkpoint signed.' })
-  hash: string;
-
-  @ApiProperty({ description: 'The key that signed it.' })
-  keyId: string;
-
-  @ApiProperty({ description: 'The log still holds this hash at this position.' })
-  holds: boolean;
-}
-
-export class VerifyReport {
-  @ApiProperty({ description: 'Events checked by this walk.', type: 'integer' })
-  events: number;
-
-  @ApiProperty({ description: 'Every event checked is hash-chained to the one before.' })
-  ok: boolean;
-
-  @ApiProperty({ description: 'The first event whose chain is broken; null when ok.', nullable: true, type: String })
-  firstBrokenPosition: string | null;
-
-  @ApiProperty({ description: `Where this walk started (0: the start of the log; else the point verified before). ${POSITION}` })
-  verifiedFrom: string;
-
-  @ApiProperty({ description: `The last event found sound. ${POSITION}` })
-  verifiedUpTo: string;
-
-  @ApiProperty({ description: 'The latest signed checkpoint within the verified log, and whether the log holds it; null when none.', type: () => VerifiedCheckpoint, nullable: true })
-  checkpoint: VerifiedCheckpoint | null;
-
-  @ApiProperty({ enum: ['sqlite', 'postgres', 'eventstoredb'] })
-  store: string;
-}
-
-export class SignedCheckpointView {
-  @ApiProperty({ description: POSITION })
-  position: string;
-
-  @ApiProperty({ description: 'The chain hash of the event at that position (sha256, hex).' })
-  hash: string;
-
-  @ApiProperty({ description: 'When the node signed it.', format: 'date-time' })
-  recordedAt: string;
-
-  @ApiProperty({ description: 'The signing key (GET /v1/audit/public-key).' })
-  keyId: string;
-
-  @ApiProperty({ description: 'Ed25519, base64, over the UTF-8 bytes of "careledger-checkpoint:v1\\n<position>\\n<hash>".' })
-  signature: string;
-}
-
-export class CheckpointsPage {
-  @ApiProperty({ type: () => SignedCheckpointView, isArray: true })
-  items: SignedCheckpointView[];
-
-  @ApiProperty({ description: 'Pass as `after` for the next page; null on the last page.', nullable: true, type: String })
-  next: string | null;
-}
-
-export class PublicKeyEntry {
-  @ApiProperty()
-  keyId: string;
-
-  @ApiProperty({ description: 'PEM (SPKI) Ed25519 public key.' })
-  publicKey: string;
-}
-
-export class PublicKeyAnswer extends PublicKeyEntry {
-  @ApiProperty({ description: 'Every key that signed checkpoints of this log (one per node, unless the nodes share a key).', type: () => PublicKeyEntry, isArray: true })
-  keys: PublicKeyEntry[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// plans and claims
-
-export class PlanUnit {
-  @ApiProperty()
-  serial: string;
-
-  @ApiProperty({ description: 'How the unit came to hold the plan.', enum: ['purchase', 'binding', 'replacement'] })
-  via: string;
-
-  @ApiProperty({ description: INSTANT })
-  at: string;
-
-  @ApiProperty()
-  eventId: string;
-}
-
-export class PlanChainTerm extends ChainTerm {
-  @ApiProperty({ nullable: true, type: String })
-  purchasedAt: string | null;
-
-  @ApiProperty()
-  orderId: string;
-
-  @ApiProperty()
-  eventId: string;
-}
-
-export class PlanClaimSummary {
-  @ApiProperty()
-  claimId: string;
-
-  @ApiProperty()
-  claimRef: string;
-
-  @ApiProperty()
-  serial: string;
-
-  @ApiProperty({ enum: ['damage', 'flyaway'] })
-  kind: string;
-
-  @ApiProperty({ enum: CLAIM_STATUSES })
-  status: string;
-}
-
-export class PlanView {
-  @ApiProperty()
-  planId: string;
-
-  @ApiProperty({ enum: ['1y', '2y'] })
-  term: string;
-
-  @ApiProperty()
-  model: string;
-
-  @ApiProperty({ enum: REGIONS })
-  region: string;
-
-  @ApiProperty({ enum: ['bundle', 'online', 'card'] })
-  channel: string;
-
-  @ApiProperty()
-  orderId: string;
-
-  @ApiProperty()
-  purchasedAt: string;
-
-  @ApiProperty({ type: () => Money, nullable: true })
-  price: Money | null;
-
-  @ApiProperty()
-  policyVersion: string;
-
-  @ApiProperty({ description: 'As of now.', enum: ['pending', 'active', 'expired'] })
-  status: string;
-
-  @ApiProperty({ description: `The effective date (RULES P6); null while pending. ${DATE}`, format: 'date', nullable: true, type: String })
-  effectiveDate: string | null;
-
-  @ApiProperty({ description: 'The unit holding the plan now.', nullable: true, type: String })
-  currentUnit: string | null;
-
-  @ApiProperty({ type: () => PlanUnit, isArray: true })
-  units: PlanUnit[];
-
-  @ApiProperty({ type: () => PlanChainTerm, isArray: true })
-  chain: PlanChainTerm[];
-
-  @ApiProperty({ type: () => PlanClaimSummary, isArray: true })
-  claims: PlanClaimSummary[];
-
-  @ApiProperty({ description: 'The plan stream\'s revision (also the ETag).', type: 'integer' })
-  revision: number;
-
-  @ApiProperty({ description: POSITION })
-  checkpoint: string;
-}
-
-export class Payment extends Money {
-  @ApiProperty({ description: INSTANT })
-  at: string;
-}
-
-/** What the claim queue and the claim view both show of a claim. */
-export class ClaimSummary {
-  @ApiProperty()
-  claimId: string;
-
-  @ApiProperty()
-  claimRef: string;
-
-  @ApiProperty()
-  planId: string;
-
-  @ApiProperty()
-  serial: string;
-
-  @ApiProperty({ enum: ['damage', 'flyaway'] })
-  kind: string;
-
-  @ApiProperty({ enum: CAUSES })
-  cause: string;
-
-  @ApiProperty()
-  incidentAt: string;
-
-  @ApiProperty()
-  openedAt: string;
-
-  @ApiProperty()
-  express: boolean;
-
-  @ApiProperty({ enum: CLAIM_STATUSES })
-  status: string;
-
-  @ApiProperty({ nullable: true, type: 'integer' })
-  ordinal: number | null;
-
-  @ApiProperty({ type: () => Money, nullable: true })
-  fee: Money | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  fulfilledAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  replacementSerial: string | null;
-}
-
-export class ClaimView extends ClaimSummary {
-  @ApiProperty()
-  serviceCenterId: string;
-
-  @ApiProperty({ description: `The center's region when the claim was opened (RULES R6). ${REGION_OR_NULL}`, nullable: true, type: String, example: 'US' })
-  serviceRegion: string | null;
-
-  @ApiProperty()
-  flightRecordsSynced: boolean;
-
-  @ApiProperty({ nullable: true, type: String })
-  approvedAt: string | null;
-
-  @ApiProperty({ type: () => Payment, isArray: true })
-  payments: Payment[];
-
-  @ApiProperty({ nullable: true, type: String })
-  deniedAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  cancelledAt: string | null;
-
-  @ApiProperty({ description: 'The denial or cancellation reason.', nullable: true, type: String })
-  reason: string | null;
-
-  @ApiProperty({ description: 'The plan stream\'s revision (also the ETag).', type: 'integer' })
-  revision: number;
-
-  @ApiProperty({ description: 'The claim\'s events, opening first.', type: String, isArray: true })
-  eventIds: string[];
-
-  @ApiProperty({ description: POSITION })
-  checkpoint: string;
-}
-
-export class CenterClaim extends ClaimSummary {
-  @ApiProperty({ type: () => Payment, nullable: true })
-  paid: Payment | null;
-}
-
-export class CenterClaimsPage {
-  @ApiProperty({ type: () => CenterClaim, isArray: true })
-  items: CenterClaim[];
-
-  @ApiProperty({ nullable: true, type: String })
-  nextCursor: string | null;
-}
-
-export class ClaimCounts {
-  @ApiProperty({ type: 'integer' })
-  open: number;
-
-  @ApiProperty({ description: 'Approved, paid or not yet.', type: 'integer' })
-  approved: number;
-
-  @ApiProperty({ description: 'Approved and not paid yet.', type: 'integer' })
-  awaitingPayment: number;
-
-  @ApiProperty({ type: 'integer' })
-  fulfilled: number;
-
-  @ApiProperty({ type: 'integer' })
-  denied: number;
-
-  @ApiProperty({ type: 'integer' })
-  cancelled: number;
-}
-
-export class Dashboard {
-  @ApiProperty()
-  centerId: string;
-
-  @ApiProperty({ nullable: true, type: String })
-  name: string | null;
-
-  @ApiProperty({ description: REGION_OR_NULL, nullable: true, type: String, example: 'US' })
-  region: string | null;
-
-  @ApiProperty({ description: 'The lower bound on openedAt dates (inclusive); null for all time.', format: 'date', nullable: true, type: String })
-  from: string | null;
-
-  @ApiProperty({ description: 'The upper bound on openedAt dates (inclusive); null for all time.', format: 'date', nullable: true, type: String })
-  to: string | null;
-
-  @ApiProperty({ type: () => ClaimCounts })
-  claims: ClaimCounts;
-
-  @ApiProperty({ type: 'integer' })
-  replacementsIssued: number;
-
-  @ApiProperty({ description: 'Share of flyaway claims, 0 to 1.', example: 0.125 })
-  flyawayShare: number;
-
-  @ApiProperty({ description: 'Express claims.', type: 'integer' })
-  express: number;
-
-  @ApiProperty({ description: 'Paid fees of claims not cancelled, per currency.', type: () => Money, isArray: true })
-  feesCollected: Money[];
-
-  @ApiProperty({ nullable: true, type: Number })
-  medianHoursOpenToFulfilment: number | null;
-
-  @ApiProperty({ description: POSITION })
-  checkpoint: string;
-}
-
-// ---------------------------------------------------------------------------------------------
-// operations
-
-export class HealthStore {
-  @ApiProperty({ enum: ['sqlite', 'postgres', 'eventstoredb'] })
-  kind: string;
-
-  @ApiProperty()
-  reachable: boolean;
-
-  @ApiProperty({ description: 'The store\'s last position; null when unreachable.', nullable: true, type: String })
-  head: string | null;
-}
-
-export class HealthProjection {
-  @ApiProperty({ description: 'idle, catching-up, live, retrying (the log was lost; reconnecting), diverged (the log does not hold the checkpoint), stopped.', enum: ['idle', 'catching-up', 'live', 'retrying', 'diverged', 'stopped'] })
-  state: string;
-
-  @ApiProperty({ description: POSITION })
-  checkpoint: string;
-
-  @ApiProperty({ description: 'Whether the store holds events the read models have not applied yet; null when the store is unreachable.', nullable: true, type: Boolean })
-  behind: boolean | null;
-
-  @ApiProperty({ description: 'How far behind: 0 when caught up, else the age of the oldest event not applied yet.', type: 'integer' })
-  lagMs: number;
-
-  @ApiProperty({ description: 'The last failure of the runner, if any.', nullable: true, type: String })
-  lastError: string | null;
-}
-
-export class Liveness {
-  @ApiProperty({ enum: ['ok'] })
-  status: string;
-
-  @ApiProperty({ type: 'integer' })
-  uptimeSeconds: number;
-}
-
-export class Health {
-  @ApiProperty({ enum: ['ok', 'unavailable'] })
-  status: string;
-
-  @ApiProperty({ type: 'integer' })
-  uptimeSeconds: number;
-
-  @ApiProperty({ description: 'Why the node is not ready (empty when it is).', type: String, isArray: true })
-  reasons: string[];
-
-  @ApiProperty({ type: () => HealthStore })
-  store: HealthStore;
-
-  @ApiProperty({ type: () => HealthProjection })
-  projection: HealthProjection;
-
-  @ApiProperty({ description: 'The catalogue version.' })
-  catalogue: string;
-}
 
 // ---------------------------------------------------------------------------------------------
 // decorators
@@ -917,7 +32,7 @@ function example(status: number, title: string, code: string, detail: string, ex
   return { type: `${PROBLEM_BASE}${code}`, title, status, detail, code, ...extra };
 }
 
-const PROBLEMS = {
+export const PROBLEMS = {
   400: (what: string) => ({
     description: `Malformed ${what}: \`errors\` names each field (ValidationFailed, MalformedJson).`,
     example: example(400, 'Bad Request', 'ValidationFailed', 'The request has invalid fields.', { errors: [{ field: 'at', message: 'at must be an instant with offset' }] }),
@@ -1023,4 +138,120 @@ export function ApiReadResponse(type: new () => object, doc: ReadDoc = {}) {
   ];
   if (doc.notFound) decorators.push(ApiProblemResponse(404, PROBLEMS[404](doc.notFound)));
   return applyDecorators(...decorators);
+}
+
+/** 401 and 403: a route that needs a token of some roles. */
+export function ApiAuthProblems() {
+  return applyDecorators(ApiExtraModels(Problem), ApiProblemResponse(401, PROBLEMS[401]()), ApiProblemResponse(403, PROBLEMS[403]()));
+}
+
+/** A route that takes no input: no body, or `{}` (the param decorator NoBody() in route.ts checks it). */
+export function ApiNoBody() {
+  return ApiBody({ required: false, description: 'No input: send no body, or `{}`.', schema: { type: 'object', additionalProperties: false, properties: {} } });
+}
+
+const TAGS: [string, string][] = [
+  ['devices', 'Facts about units (activation, pairings, verifications, service records, goodwill) and what a unit is entitled to.'],
+  ['plans', 'Protection plans: purchase, binding of card plans, renewal, Care Refresh+.'],
+  ['claims', 'Replacement claims and their workflow, at the handling service center.'],
+  ['service centers', 'The directory of service centers, their dashboards and claim queues.'],
+  ['corrections', 'Corrections of recorded facts (RULES X1) and the scheduled sweep.'],
+  ['audit', 'The event log, the decision log, integrity and signed checkpoints (auditor).'],
+  ['operations', 'Health, readiness and metrics.'],
+  ['session', 'Who the caller is.'],
+];
+
+/** The OpenAPI document of the app (served at /docs-json). */
+export function buildDocument(app: INestApplication): OpenAPIObject {
+  let builder = new DocumentBuilder()
+    .setTitle('CareLedger')
+    .setDescription(
+      'The ledger of device protection plans: plans, claims, replacements, entitlements as of any time, audit. ' +
+        'Errors are application/problem+json (RFC 9457). Instants (format date-time) are ISO-8601 with an offset within ±14:00; ' +
+        'the seconds may be left out, as RULES.md writes them, and answers give instants back as recorded.',
+    )
+    .setVersion('1.1')
+    .addServer('/', 'This node')
+    .addSecurity('bearer', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'An opaque token from the node\'s tokens file (CARELEDGER_TOKENS_FILE), not a JWT: its role decides what it may do.',
+    })
+    .addSecurityRequirements('bearer');
+  for (const [name, description] of TAGS) builder = builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build(), { operationIdFactory: (_controller, method) => method });
+  return finish(document);
+}
+
+/**
+ * What the generator cannot say by itself: public routes need no token (`security: []`), every
+ * request body is strict (the validation refuses unknown fields), any error not listed on an
+ * operation is still problem+json (`default`); and enums in a stable order.
+ */
+function finish(document: OpenAPIObject): OpenAPIObject {
+  const strict = new Set<string>();
+  const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
+  const refName = (ref: unknown) => (typeof ref === 'string' ? ref.replace('#/components/schemas/', '') : null);
+  const walk = (schema: unknown): void => {
+    if (!schema || typeof schema !== 'object') return;
+    const node = schema as Record<string, unknown>;
+    const name = refName(node.$ref);
+    if (name !== null) {
+      if (strict.has(name)) return;
+      strict.add(name);
+      walk(schemas[name]);
+      return;
+    }
+    for (const key of ['properties', 'items', 'allOf', 'oneOf', 'anyOf']) {
+      const inner = node[key];
+      if (Array.isArray(inner)) inner.forEach(walk);
+      else if (key === 'properties' && inner && typeof inner === 'object') Object.values(inner).forEach(walk);
+      else walk(inner);
+    }
+  };
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as GeneratedOperation[]) {
+      if (!operation || typeof operation !== 'object' || !operation.responses) continue;
+      if (operation['x-public'] === true) {
+        operation.security = [];
+        delete operation['x-public'];
+      } else {
+        delete operation.security;
+      }
+      const body = (operation.requestBody as { content?: Record<string, { schema?: unknown }> } | undefined)?.content?.['application/json']?.schema;
+      if (body) walk(body);
+      operation.responses.default ??= {
+        description: 'Any other error (for instance 503 NotCaughtUp or StoreUnavailable, 413, 415), as problem+json.',
+        content: { [PROBLEM_JSON]: { schema: { $ref: getSchemaPath(Problem) } } },
+      };
+    }
+  }
+  for (const name of strict) {
+    const schema = schemas[name];
+    if (schema && schema.type === 'object' && schema.additionalProperties === undefined) schema.additionalProperties = false;
+  }
+  sortEnums(document);
+  return document;
+}
+
+/** An operation as the generator writes it, before finish(). */
+interface GeneratedOperation {
+  responses?: Record<string, unknown>;
+  security?: unknown[];
+  requestBody?: unknown;
+  'x-public'?: unknown;
+}
+
+/**
+ * String enums in alphabetical order: the plugin lists a union of literals in the order the
+ * compiler happened to create those literal types, which differs between compilations (nest build
+ * and the tests') and would make the document change without any change to the API.
+ */
+function sortEnums(node: unknown): void {
+  if (Array.isArray(node)) node.forEach(sortEnums);
+  else if (node && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    if (Array.isArray(record.enum) && record.enum.every((v) => typeof v === 'string')) (record.enum as string[]).sort();
+    for (const value of Object.values(record)) sortEnums(value);
+  }
 }

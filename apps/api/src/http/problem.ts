@@ -87,27 +87,43 @@ export function toProblem(error: unknown): { problem: Problem; retryAfter: numbe
   if (error instanceof StoreUnavailable) return { problem: problem(503, 'StoreUnavailable', 'The event store is unreachable; retry later.'), retryAfter: 2 };
   if (error instanceof HttpException) return plain(fromStatus(error.getStatus(), error.message));
   const fastify = error as { statusCode?: number; message?: string; code?: string };
+  const framework = typeof fastify?.code === 'string' ? FRAMEWORK[fastify.code] : undefined;
+  if (framework) return plain(framework());
   if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
-    return plain(fromStatus(fastify.statusCode, fastify.message ?? ''));
+    return plain(fromStatus(fastify.statusCode, ''));
   }
   return plain(problem(500, 'InternalError', 'Something went wrong on our side; it has been logged.'));
 }
+
+/** Fastify's own errors, by code: what the client did, never an echo of its URL or body. */
+const FRAMEWORK: Record<string, () => Problem> = {
+  FST_ERR_BAD_URL: () =>
+    problem(400, 'MalformedPath', 'The path is not valid percent-encoded UTF-8.', { errors: [{ field: 'path', message: 'invalid percent-encoding' }] }),
+  FST_ERR_MAX_PARAM_LENGTH: () => problem(414, 'UriTooLong', 'A path parameter is longer than this server accepts (100 characters).'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => problem(415, 'UnsupportedMediaType', 'Send the body as application/json (UTF-8).'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => problem(413, 'PayloadTooLarge', 'The request body is too large.'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    problem(400, 'MalformedRequest', 'The body\'s length does not match its Content-Length.', { errors: [{ field: 'Content-Length', message: 'does not match the body' }] }),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => problem(400, 'MalformedJson', 'The body is empty.', { errors: [{ field: '', message: 'malformed JSON' }] }),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => problem(400, 'MalformedJson', 'The body is not valid JSON.', { errors: [{ field: '', message: 'malformed JSON' }] }),
+};
 
 /** Client errors raised by the HTTP layer itself (routing, body parsing, limits). */
 function fromStatus(status: number, message: string): Problem {
   switch (status) {
     case 400:
-      return problem(400, 'MalformedJson', `The body is not valid JSON. ${message}`.trim(), { errors: [{ field: '', message: 'malformed JSON' }] });
+      return problem(400, 'MalformedJson', 'The body is not valid JSON.', { errors: [{ field: '', message: 'malformed JSON' }] });
     case 404:
-      return problem(404, 'NotFound', message || 'No such resource.');
+      // Nest's not-found handler says "Cannot GET /path?query": the method and path, never the query
+      return problem(404, 'NotFound', message ? `No such route: ${message.replace(/^Cannot /, '').split('?')[0].slice(0, 200)}.` : 'No such resource.');
     case 405:
-      return problem(405, 'MethodNotAllowed', message || 'Method not allowed.');
+      return problem(405, 'MethodNotAllowed', 'Method not allowed.');
     case 413:
       return problem(413, 'PayloadTooLarge', 'The request body is too large.');
     case 415:
-      return problem(415, 'UnsupportedMediaType', 'Send the body as application/json.');
+      return problem(415, 'UnsupportedMediaType', 'Send the body as application/json (UTF-8).');
     default:
-      return problem(status, status >= 500 ? 'InternalError' : `Http${status}`, message || 'Request refused.');
+      return problem(status, status >= 500 ? 'InternalError' : `Http${status}`, status >= 500 ? 'Something went wrong on our side; it has been logged.' : 'Request refused.');
   }
 }
 

@@ -40,6 +40,8 @@ export abstract class LedgerQueries {
    */
   abstract consistent(minPosition?: bigint): Promise<boolean>;
   abstract checkpoint(): bigint;
+  /** The log's last position as the store has it now; null when the store cannot say (unreachable). */
+  abstract head(): Promise<bigint | null>;
   abstract entitlements(serial: string, q: EntitlementQuery): Promise<string | null>;
   abstract history(serial: string, knownAt?: string): Promise<HistoryEntry[] | null>;
   abstract timeline(serial: string, knownAt: string): Promise<TimelineEntry[] | null>;

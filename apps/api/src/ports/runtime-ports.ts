@@ -39,6 +39,10 @@ export class RuntimeQueries extends LedgerQueries {
     return this.rt.reads.checkpoint();
   }
 
+  head() {
+    return this.rt.store.headPosition().catch(() => null);
+  }
+
   entitlements(serial: string, q: EntitlementQuery) {
     return this.rt.reads.entitlements.entitlements(serial, q, this.rt.reads.checkpoint());
   }

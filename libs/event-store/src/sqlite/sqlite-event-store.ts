@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
@@ -223,6 +224,7 @@ export class SqliteEventStore extends EventStore {
     const synchronous = options.synchronous ?? 'FULL';
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error(`synchronous must be FULL or NORMAL`);
 
+    if (!options.readonly) createOwnerOnly(options.path);
     this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000, readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     try {
       this.db.defaultSafeIntegers(true);
@@ -715,4 +717,20 @@ class SqliteRecords extends StoreRecords {
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   return new SqliteEventStore(options);
+}
+
+/**
+ * A new store file is created readable and writable by its owner only (0600), whatever the umask;
+ * SQLite gives the -wal and -shm files it creates beside it the database file's mode. An existing
+ * file keeps the mode its operator gave it.
+ */
+function createOwnerOnly(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  chmodSync(path, 0o600);
 }
