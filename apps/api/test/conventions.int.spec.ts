@@ -45,7 +45,7 @@ describe('API conventions', () => {
       { method: 'GET', path: '/v1/plans/P-X', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin'] },
       { method: 'GET', path: '/v1/claims/C-X', allowed: ['auditor', 'sc1', 'sc2', 'admin'] },
       { method: 'GET', path: '/v1/audit/checkpoints', allowed: ['auditor', 'admin'] },
-      { method: 'GET', path: '/v1/me', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin'] },
+      { method: 'GET', path: '/v1/me', allowed: ['sales', 'registry', 'auditor', 'sc1', 'sc2', 'admin', 'integration'] },
       // v1.1 integration: the feed for admin, auditor and the read-only integration role; webhooks for admin (their deliveries for auditors too)
       { method: 'GET', path: '/v1/feed', allowed: ['auditor', 'integration', 'admin'] },
       { method: 'PUT', path: '/v1/webhooks/W-X', allowed: ['admin'] },

@@ -207,6 +207,8 @@ describe('hostile input (issue 14)', () => {
     const slow = await TestServer.start({ CARELEDGER_READ_WAIT_MS: '300' });
     try {
       const { planId: id } = await scenario(slow).buy({ ...PURCHASE, orderId: 'W-1', serial: 'W1-A' });
+      // caught up first: a command whose order this node has not seen waits for the head (nodes.int.spec.ts)
+      expect(await slow.app.runtime.catchUpToHead(5000)).toBe(true);
       await slow.app.runtime.runner.pause();
       const renewed = await slow.post(`/v1/plans/${id}/renewals`, 'sales', { purchasedAt: '2025-03-01T10:00:00-08:00', orderId: 'W-R' });
       expect(renewed.status).toBe(201);
