@@ -45,15 +45,18 @@ export class TestServer {
     readonly contract: Contract,
   ) {}
 
-  /** `store`: run on this store (e.g. one of libs/testing's testStores, PostgreSQL in a schema of its own) instead of a SQLite file. */
-  static async start(env: Record<string, string> = {}, options: { store?: EventStore } = {}): Promise<TestServer> {
+  /**
+   * `store`: run on this store (e.g. one of libs/testing's testStores, PostgreSQL in a schema of its own) instead of a SQLite file.
+   * `tokens`: these tokens instead of TOKENS (e.g. loaded from a tokens file with loadTokens).
+   */
+  static async start(env: Record<string, string> = {}, options: { store?: EventStore; tokens?: TokenRegistry } = {}): Promise<TestServer> {
     const dir = mkdtempSync(join(tmpdir(), 'careledger-api-'));
     const config = {
       ...loadConfig({ CARELEDGER_DB: join(dir, 'ledger.sqlite'), LOG_LEVEL: 'silent', ...env }),
       sweepIntervalSeconds: 0,
       logLevel: 'silent',
     };
-    const tokens = new TokenRegistry(Object.values(TOKENS as Record<string, Token>).map((t) => ({ ...t })));
+    const tokens = options.tokens ?? new TokenRegistry(Object.values(TOKENS as Record<string, Token>).map((t) => ({ ...t })));
     const runtime = options.store
       ? await Runtime.open({ store: options.store, dbPath: config.dbPath, readDbPath: config.readDbPath, signingKeyDefaultFile: join(dir, 'signing-key.pem') })
       : undefined;

@@ -6,15 +6,16 @@
  *
  * Exit codes: 0 done; 1 the command ran and found a problem (a broken chain, an unknown serial,
  * a store that is not empty); 2 the command line is wrong (unknown command or option, a missing or
- * malformed value, a file or store that does not exist). Nothing prints a stack trace unless
- * CARELEDGER_DEBUG=1.
+ * malformed value, a file or store that does not exist); 3 (verify --checkpoints) the log does not
+ * hold a checkpoint saved outside it (truncated or rewritten), or a saved checkpoint's signature
+ * does not verify. Nothing prints a stack trace unless CARELEDGER_DEBUG=1.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { isDate, isInstant } from '@careledger/domain';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, checkpoints: 3 } as const;
 
 /** The API's serial pattern (apps/api/src/dto/validators.ts SERIAL). */
 const SERIAL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -64,13 +65,23 @@ const STORE = {
   'read-db': { type: 'string', arg: 'FILE', help: 'the read models (default CARELEDGER_READ_DB, else beside the store: *.read.sqlite)' },
 } satisfies Record<string, OptionSpec>;
 const HELP = { help: { type: 'boolean', short: 'h', help: 'print this help and exit' } } satisfies Record<string, OptionSpec>;
+const isFile = (file: string) => existsSync(file) && statSync(file).isFile();
 
 export const COMMANDS: Record<string, CommandSpec> = {
   rebuild: {
     name: 'rebuild',
     summary: 'rebuild the read models (fresh tables, then swap)',
-    notes: 'The live tables keep answering while the new ones fill; then they are swapped in.',
-    options: { ...STORE, ...HELP },
+    notes: [
+      'The live tables keep answering while the new ones fill; then they are swapped in.',
+      'The hash chain is verified first (from the point verified last time, as the server does): on a broken',
+      'chain rebuild refuses (exit 1, naming the first broken position), because read models built from an',
+      'altered log would serve it as the truth. --force rebuilds anyway and says so; settle the log first.',
+    ].join('\n'),
+    options: {
+      ...STORE,
+      force: { type: 'boolean', help: 'rebuild even when the hash chain is broken (prints a warning)' },
+      ...HELP,
+    },
     needsStore: true,
   },
   replay: {
@@ -89,15 +100,40 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   verify: {
     name: 'verify',
-    summary: 'check the hash chain of the whole log',
-    notes: 'Exit code 0 when the chain is intact, 1 when it is broken (the first broken position is printed).',
-    options: { ...STORE, ...HELP },
+    summary: 'check the hash chain of the whole log, and signed checkpoints kept outside it',
+    notes: [
+      'The chain alone cannot tell a log truncated to an older copy, or rewritten with every hash recomputed:',
+      'keep the signed checkpoints outside the store (an export job appending GET /v1/audit/checkpoints to a',
+      'file on another machine, a notary, another organisation) and give them with --checkpoints FILE. FILE is',
+      'the JSON GET /v1/audit/checkpoints answers ({ items }), a JSON array of checkpoints, or NDJSON (one',
+      'checkpoint, or one such answer, per line). Each checkpoint\'s Ed25519 signature is checked with --public-key',
+      '(PEM; several blocks for rotated keys; GET /v1/audit/public-key), else with the node\'s own key',
+      '(CARELEDGER_SIGNING_KEY, CARELEDGER_SIGNING_KEY_FILE, else signing-key.pem beside CARELEDGER_TOKENS_FILE or',
+      'the store), which is weaker: whoever can rewrite the store may have that key too. Then the log must hold',
+      'each checkpoint\'s position with its hash.',
+      'Exit code 0: the chain is intact (and every checkpoint holds); 1: the chain is broken (the first broken',
+      'position is printed); 3: the log no longer holds a checkpoint (truncated below it, or rewritten: another',
+      'hash there) or a checkpoint\'s signature does not verify, one sentence each naming the positions.',
+    ].join('\n'),
+    options: {
+      checkpoints: { type: 'string', arg: 'FILE', help: 'signed checkpoints saved outside the store (JSON or NDJSON)', check: (v) => (isFile(v) ? null : 'is not a file') },
+      'public-key': { type: 'string', arg: 'FILE', help: 'the key(s) that signed them, PEM (default: the node\'s own key, weaker)', check: (v) => (isFile(v) ? null : 'is not a file') },
+      ...STORE,
+      ...HELP,
+    },
+    crossCheck: (v) => (v['public-key'] !== undefined && v.checkpoints === undefined ? '--public-key verifies saved checkpoints: give --checkpoints FILE too' : null),
     needsStore: true,
   },
   export: {
     name: 'export',
     summary: 'write the log as NDJSON (default: stdout)',
-    notes: 'Piping into a reader that stops early (`careledger export | head`) ends the export quietly.',
+    notes: [
+      'Piping into a reader that stops early (`careledger export | head`) ends the export quietly.',
+      'On a store with one global hash chain (SQLite, PostgreSQL) each line keeps its hash, and `import` checks it.',
+      'On EventStoreDB each stream has its own chain: those hashes are left out (`import` recomputes the global',
+      'chain); positions (byte offsets, with gaps) are kept, so the recomputed chain is EventStoreDB\'s rolling',
+      'hash and the checkpoints signed there hold on the imported store.',
+    ].join('\n'),
     options: { out: { type: 'string', arg: 'FILE', help: 'write to FILE instead of stdout' }, ...STORE, ...HELP },
     needsStore: true,
   },
@@ -239,7 +275,8 @@ export function programUsage(): string {
     `  ${PROGRAM} --version          the version`,
     '',
     'Configuration as the server: CARELEDGER_DB, CARELEDGER_READ_DB, EVENTSTORE_CONNECTION_STRING, CARELEDGER_CATALOGUE.',
-    'Exit codes: 0 done, 1 the command found a problem (broken chain, unknown serial, ...), 2 a wrong command line.',
+    'Exit codes: 0 done, 1 the command found a problem (broken chain, unknown serial, ...), 2 a wrong command line,',
+    '3 a checkpoint saved outside the store does not hold (verify --checkpoints).',
   ].join('\n');
 }
 

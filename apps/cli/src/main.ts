@@ -2,27 +2,31 @@
  * careledger: the operator's command line.
  *   rebuild                       rebuild the read models into fresh tables and swap them in
  *   replay --serial S [--at T] [--known-at K]   the entitlement view and its explanation
- *   verify                        walk the hash chain of the whole log
+ *   verify [--checkpoints FILE [--public-key KEY]]   walk the hash chain; check checkpoints saved outside the store
  *   export [--out FILE]           the whole log as NDJSON (stdout by default)
  *   import --in FILE              restore an NDJSON export into an EMPTY embedded store
  *   sweep [--now T]               record warranty extensions whose condition has settled
  *   seed --db FILE --devices N    synthetic data into a separate store
  *   verify-statement FILE --public-key KEY   check an entitlement statement (JSON) with the operator's key
- * Configuration as the server: CARELEDGER_DB, CARELEDGER_READ_DB, EVENTSTORE_CONNECTION_STRING,
- * CARELEDGER_CATALOGUE (or --db / --read-db). The grammar, checks and usage texts are in args.ts;
+ * Configuration as the server: CARELEDGER_DB, CARELEDGER_READ_DB, CARELEDGER_DATABASE_URL,
+ * EVENTSTORE_CONNECTION_STRING, CARELEDGER_CATALOGUE (or --db / --read-db), and the checkpoint signing
+ * key where the server finds it (CARELEDGER_SIGNING_KEY[_FILE], else beside CARELEDGER_TOKENS_FILE or the store).
+ * Progress bars count events, never positions (positions are not counts on EventStoreDB or PostgreSQL). The grammar, checks and usage texts are in args.ts;
  * `<command> --help` prints and exits 0, a wrong command line exits 2 with one sentence.
  */
 import 'reflect-metadata';
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SingleBar, Presets } from 'cli-progress';
 import { foldEntitlements, gatherUnit } from '@careledger/domain';
 import { openSqliteEventStore, SqliteEventStore, StoredEvent } from '@careledger/event-store';
 import { rebuild } from '@careledger/projections';
 import { Runtime } from '@careledger/runtime';
 import { EXIT, parseCommandLine, PROGRAM, Values } from './args';
+import { exportLog } from './export';
 import { COMMANDS as EXTRA } from './extra';
+import { eventProgress } from './progress';
+import { signingKeyOptions, verifyCommand } from './verify';
 import { verifyStatementCommand } from './verify-statement';
 
 export interface CliContext {
@@ -43,13 +47,6 @@ function paths(values: { db?: string; 'read-db'?: string }, useEnv: boolean) {
   return { dbPath, readDbPath };
 }
 
-function bar(label: string): SingleBar {
-  return new SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`, stream: process.stderr, hideCursor: true, noTTYOutput: false, notTTYSchedule: 2000 },
-    Presets.shades_classic,
-  );
-}
-
 /** The command being run and its store, for error messages. */
 let running = '';
 let runningDb = '';
@@ -66,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
   const { dbPath, readDbPath } = paths(values as { db?: string; 'read-db'?: string }, command !== 'seed');
   runningDb = dbPath;
   // a command that reads the log must not create an empty store where none was (and report on it)
-  if (spec.needsStore && !process.env.EVENTSTORE_CONNECTION_STRING && !existsSync(dbPath)) {
+  const remote = Boolean(process.env.EVENTSTORE_CONNECTION_STRING || process.env.CARELEDGER_DATABASE_URL);
+  if (spec.needsStore && !remote && !existsSync(dbPath)) {
     console.error(`${PROGRAM} ${command}: there is no event store at ${dbPath} (nothing was created). Name it with --db FILE or CARELEDGER_DB.`);
     return EXIT.usage;
   }
@@ -74,24 +72,45 @@ async function main(argv: string[]): Promise<number> {
     Runtime.open({
       dbPath,
       readDbPath,
+      databaseUrl: process.env.CARELEDGER_DATABASE_URL || null,
       eventStoreConnectionString: process.env.EVENTSTORE_CONNECTION_STRING || null,
       cataloguePath: process.env.CARELEDGER_CATALOGUE || null,
+      ...signingKeyOptions(process.env, dbPath),
       project,
     });
 
   switch (command) {
     case 'rebuild': {
       const rt = await open(false);
-      const progress = bar('rebuild');
-      const head = await rt.store.headPosition();
-      progress.start(Number(head), 0);
-      const result = await rebuild(rt.store, rt.readDb, rt.catalogue, { onProgress: (p) => progress.update(Number(p.position)) });
-      progress.update(Number(result.position));
-      progress.stop();
-      const rate = result.events / (result.ms / 1000);
-      console.log(JSON.stringify({ events: result.events, position: result.position.toString(), seconds: +(result.ms / 1000).toFixed(2), eventsPerSecond: Math.round(rate), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
-      await rt.close();
-      return 0;
+      try {
+        // read models built from an altered log would serve it as the truth: verify first (from the
+        // point verified last time, as the server does)
+        const checking = await eventProgress(rt.store, 'verify');
+        const verified = await rt.verify({ onProgress: (p) => checking.update(p.events) });
+        checking.stop();
+        if (!verified.ok) {
+          const where = `the hash chain breaks at position ${verified.firstBrokenPosition} (intact up to ${verified.verifiedUpTo.position})`;
+          if (!values.force) {
+            console.error(`${PROGRAM} rebuild: refused: ${where}; the read models were left as they were. Find out what changed the log (careledger verify; restore it from a copy you trust), or run \`${PROGRAM} rebuild --force\` to build them from the log as it is.`);
+            return EXIT.failed;
+          }
+          console.error(`${PROGRAM} rebuild: WARNING: ${where}; rebuilding anyway (--force): the read models will show the log as it is now, altered events included.`);
+        }
+        const progress = await eventProgress(rt.store, 'rebuild');
+        const result = await rebuild(rt.store, rt.readDb, rt.catalogue, { onProgress: (p) => progress.update(p.events) });
+        progress.update(result.events);
+        progress.stop();
+        const rate = result.events / (result.ms / 1000);
+        console.log(JSON.stringify({
+          events: result.events, position: result.position.toString(), seconds: +(result.ms / 1000).toFixed(2), eventsPerSecond: Math.round(rate),
+          peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), chain: verified.ok ? 'intact' : `broken at ${verified.firstBrokenPosition} (--force)`,
+          // the walk before the rebuild: from the point verified last time (0: the start of the log)
+          verified: { from: verified.from?.position.toString() ?? '0', upTo: verified.verifiedUpTo.position.toString(), events: verified.events },
+        }));
+        return 0;
+      } finally {
+        await rt.close();
+      }
     }
     case 'replay': {
       const serial = values.serial as string;
@@ -113,56 +132,23 @@ async function main(argv: string[]): Promise<number> {
       await rt.close();
       return 0;
     }
-    case 'verify': {
-      const rt = await open(false);
-      const head = await rt.store.headPosition();
-      const progress = bar('verify');
-      progress.start(Number(head), 0);
-      const report = await rt.store.verifyIntegrity({ onProgress: (p) => progress.update(Number(p.position)) });
-      progress.update(Number(head));
-      progress.stop();
-      console.log(JSON.stringify({ events: report.events, ok: report.ok, firstBrokenPosition: report.firstBrokenPosition?.toString() ?? null }));
-      await rt.close();
-      return report.ok ? 0 : 1;
-    }
+    case 'verify':
+      return verifyCommand(values, dbPath, () => open(false));
     case 'export': {
       const rt = await open(false);
       const out: NodeJS.WritableStream = values.out ? createWriteStream(values.out as string) : process.stdout;
-      // a reader that stops early (`export | head`) closes the pipe: stop writing, quietly
-      let closed = false;
-      let failure: Error | null = null;
-      out.on('error', (error: NodeJS.ErrnoException) => {
-        closed = true;
-        if (error.code !== 'EPIPE') failure = error;
-      });
-      const head = await rt.store.headPosition();
-      const progress = values.out ? bar('export') : null;
-      progress?.start(Number(head), 0);
-      let after: bigint | null = null;
-      let count = 0;
-      while (!closed) {
-        const batch: StoredEvent[] = await rt.store.readAll({ after, maxCount: 5000 });
-        if (batch.length === 0) break;
-        for (const e of batch) {
-          const line = JSON.stringify({ ...e, position: e.position.toString() }) + '\n';
-          if (!out.write(line)) await drained(out);
-          if (closed) break;
-        }
-        count += batch.length;
-        after = batch[batch.length - 1].position;
-        progress?.update(Number(after));
-      }
-      progress?.stop();
-      if (failure) throw failure;
+      const progress = await eventProgress(rt.store, 'export', { enabled: Boolean(values.out) });
+      const result = await exportLog(rt.store, out, (events) => progress.update(events));
+      progress.stop();
       if (values.out) await new Promise<void>((r) => out.end(() => r()));
-      console.error(JSON.stringify(closed ? { exported: count, stopped: 'the reader closed the pipe' } : { exported: count }));
+      console.error(JSON.stringify(result.stopped ? { exported: result.exported, stopped: 'the reader closed the pipe' } : { exported: result.exported }));
       await rt.close();
       return 0;
     }
     case 'import': {
       const file = values.in as string;
-      if (process.env.EVENTSTORE_CONNECTION_STRING) {
-        console.error('import restores into the embedded store only (positions and hashes are kept)');
+      if (process.env.EVENTSTORE_CONNECTION_STRING || process.env.CARELEDGER_DATABASE_URL) {
+        console.error('import restores into the embedded store only (positions and hashes are kept): unset EVENTSTORE_CONNECTION_STRING and CARELEDGER_DATABASE_URL');
         return 2;
       }
       mkdirSync(dirname(dbPath), { recursive: true });
@@ -230,21 +216,6 @@ function printView(view: ReturnType<typeof foldEntitlements>, events: { eventId:
     const facts = entry.eventIds.map((id) => `${byId.get(id)?.type ?? '?'}@${byId.get(id)?.metadata.recordedAt ?? '?'} (${id.slice(0, 8)})`);
     console.log(`  ${entry.field.padEnd(32)} ${entry.rules.join(', ').padEnd(24)} ${facts.join('; ')}`);
   }
-}
-
-/** Resolves when a stream can take more, or can take nothing any more (error, close). */
-function drained(out: NodeJS.WritableStream): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      out.off('drain', done);
-      out.off('error', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.on('drain', done);
-    out.on('error', done);
-    out.on('close', done);
-  });
 }
 
 /** Exits once stdout has been handed to the OS (a piped stdout is asynchronous). */

@@ -281,7 +281,7 @@ export class Ledger {
         if (current !== ctx.ifMatch) throw new StaleRevision(primaryStream, ctx.ifMatch, current);
       }
       try {
-        return await this.append(command, decision, gathered.revisions, ctx, decisionId, now, primaryStream, answerOf);
+        return await this.append(command, decision, gathered, ctx, decisionId, now, primaryStream, answerOf);
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;
         this.streams?.forget(error.streamId);
@@ -294,21 +294,34 @@ export class Ledger {
     }
   }
 
+  /**
+   * Records an accepted decision. On a store without multi-stream transactions (EventStoreDB: one
+   * stream after the other) a crash or failure can fall between two parts, so there: the primary
+   * fact, which carries the decision, is written LAST (a decision is in the log only once all of its
+   * parts are, and a lookup or the decision log never finds half of one); and a retry of the same
+   * decision (same Idempotency-Key or decision id) does not write again the parts an earlier attempt
+   * left (they carry this decision's id), but names them among the decision's events. The deciders
+   * already leave out what they find done (a unit's own reservation, a second year already granted).
+   */
   private async append(
     command: Command,
     decision: Decision,
-    revisions: Map<string, number>,
+    gathered: { revisions: Map<string, number>; events: readonly { eventId: string; metadata: { decision?: Record<string, unknown> | null } }[] },
     ctx: CommandContext,
     decisionId: string,
     now: number,
     primaryStream: string,
     answerOf: AnswerOf,
   ): Promise<CommandResult> {
+    const { revisions } = gathered;
     const [pa, pe] = decision.primary;
+    const atomic = this.store.capabilities.atomicMultiStream;
     const ids = decision.appends.map((a, ai) =>
       a.events.map((_, ei) => (ai === pa && ei === pe ? decisionId : stableId(`${decisionId}|${a.streamId}|${ei}`))),
     );
-    const eventIds = [decisionId, ...ids.flat().filter((id) => id !== decisionId)];
+    // parts of this decision an earlier attempt wrote before it was cut short (never on an atomic store)
+    const earlier = atomic ? new Set<string>() : new Set(gathered.events.filter((e) => e.eventId !== decisionId && e.metadata.decision?.id === decisionId).map((e) => e.eventId));
+    const eventIds = [...new Set([decisionId, ...earlier, ...ids.flat()])];
     const answer = answerOf(decision.outcome);
     // small: it rides on every accepted command (absent fields are null, see AcceptedDecisionMeta)
     const meta: AcceptedDecisionMeta = { command: command.type };
@@ -319,7 +332,7 @@ export class Ledger {
     }
     if (ctx.requestHash) meta.requestHash = ctx.requestHash;
     if (eventIds.length > 1) meta.eventIds = eventIds;
-    const parts: StreamAppend[] = decision.appends.map((a, ai) => {
+    const all: StreamAppend[] = decision.appends.map((a, ai) => {
       const read = revisions.get(a.streamId) ?? -1;
       const expected = ctx.ifMatch != null && a.streamId === primaryStream ? ctx.ifMatch : read;
       return {
@@ -330,20 +343,29 @@ export class Ledger {
         ),
       };
     });
+    // the decider's order (a reservation before the stream that confirms it); without transactions,
+    // the parts written already left out and the primary's part last
+    let order = all.map((_, ai) => ai);
+    if (!atomic) {
+      order = order.filter((ai) => ai === pa || !ids[ai].every((id) => earlier.has(id)));
+      order = [...order.filter((ai) => ai !== pa), pa];
+    }
+    const parts = order.map((ai) => all[ai]);
     const started = performance.now();
-    let results: AppendResult[];
+    let sent: AppendResult[];
     try {
-      results = await this.store.append(parts);
+      sent = await this.store.append(parts);
     } catch (error) {
       // an append that failed (or may have failed) leaves what these streams hold unknown here
       for (const part of parts) this.streams?.forget(part.streamId);
       throw error;
     }
     parts.forEach((part, i) => {
-      const r = results[i];
+      const r = sent[i];
       if (!r.deduplicated) this.streams?.appended(part.streamId, part.events, r.nextExpectedRevision - part.events.length + 1, r.positions, r.recordedAt);
     });
-    const last = results.reduce((a, b) => (b.position > a.position ? b : a));
+    const results = new Map(order.map((ai, i) => [ai, sent[i]]));
+    const last = sent.reduce((a, b) => (b.position > a.position ? b : a));
     this.options.onAppended?.(last.position, performance.now() - started);
     if (results.every((r) => r.deduplicated)) {
       // every event id was already stored: a twin of this command (the same decision id, on another
@@ -356,10 +378,10 @@ export class Ledger {
       outcome: decision.outcome,
       answer,
       // every event id was already stored: a concurrent twin of this command got there first
-      repeat: results.every((r) => r.deduplicated),
+      repeat: sent.every((r) => r.deduplicated),
       eventIds,
       streamId: primaryStream,
-      revision: results[pa].nextExpectedRevision,
+      revision: results.get(pa)!.nextExpectedRevision,
       position: last.position.toString(),
       decisionId,
     };

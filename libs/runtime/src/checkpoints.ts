@@ -105,10 +105,17 @@ export class Checkpoints {
   }
 }
 
+/** Why a saved checkpoint does not hold: its key is not given, its signature fails, the log has no event at its position, or another hash there. */
+export type CheckpointProblem = 'unknown-key' | 'signature' | 'missing' | 'rewritten';
+
 export interface CheckpointCheck {
   position: string;
   ok: boolean;
   problem: string | null;
+  /** null when the checkpoint holds. */
+  kind: CheckpointProblem | null;
+  /** The hash the log holds at the position (null: no event there, or the signature was not good enough to look). */
+  found: string | null;
 }
 
 /**
@@ -119,21 +126,25 @@ export interface CheckpointCheck {
 export async function checkSavedCheckpoints(
   store: EventStore,
   saved: SignedCheckpoint[],
-  keys: { keyId: string; publicKey: string }[],
+  keys: { keyId: string; publicKey: string | KeyObject }[],
 ): Promise<CheckpointCheck[]> {
-  const byId = new Map<string, KeyObject>(keys.map((k) => [k.keyId, createPublicKey(k.publicKey)]));
+  const byId = new Map<string, KeyObject>(keys.map((k) => [k.keyId, typeof k.publicKey === 'string' ? createPublicKey(k.publicKey) : k.publicKey]));
   const out: CheckpointCheck[] = [];
   for (const c of saved) {
     const key = byId.get(c.keyId);
     let problem: string | null = null;
-    if (!key) problem = `signed by key ${c.keyId}, which is not among the verification keys given`;
-    else if (!verifyCheckpointSignature(c, key)) problem = 'the signature does not verify';
+    let kind: CheckpointProblem | null = null;
+    let found: string | null = null;
+    if (!key) [kind, problem] = ['unknown-key', `signed by key ${c.keyId}, which is not among the verification keys given`];
+    else if (!verifyCheckpointSignature(c, key)) [kind, problem] = ['signature', 'the signature does not verify'];
     else {
-      const hash = await store.hashAt(BigInt(c.position));
-      if (hash === null) problem = `the log holds no event at position ${c.position} (truncated or replaced)`;
-      else if (hash !== c.hash) problem = `the log holds hash ${hash.slice(0, 16)}… at position ${c.position}, the checkpoint ${c.hash.slice(0, 16)}… (rewritten)`;
+      found = await store.hashAt(BigInt(c.position));
+      if (found === null) [kind, problem] = ['missing', `the log holds no event at position ${c.position} (truncated or replaced)`];
+      else if (found !== c.hash) {
+        [kind, problem] = ['rewritten', `the log holds hash ${found.slice(0, 16)}… at position ${c.position}, the checkpoint ${c.hash.slice(0, 16)}… (rewritten)`];
+      }
     }
-    out.push({ position: c.position, ok: problem === null, problem });
+    out.push({ position: c.position, ok: problem === null, problem, kind, found });
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { Catalogue, CatalogueData, defaultCatalogue } from '@careledger/domain';
 import {
-  ChainPoint, Clock, ConcurrencyConflict, EventStore, IntegrityReport, openEventStoreDbEventStore, openPostgresEventStore, openSqliteEventStore,
+  ChainPoint, Clock, ConcurrencyConflict, EventStore, IntegrityProgress, IntegrityReport, openEventStoreDbEventStore, openPostgresEventStore, openSqliteEventStore,
   SqliteEventStore, systemClock,
 } from '@careledger/event-store';
 import { DecisionLookup, importLegacyRecords, Ledger, storeDecisionLookup } from '@careledger/ledger';
@@ -315,24 +315,26 @@ export class Runtime {
 
   /**
    * Verifies the log's hash chain from the point verified last time (or from the start with `full`),
-   * off the event loop where the store can; concurrent calls share one walk.
+   * off the event loop where the store can; concurrent calls share one walk (a call that asks for
+   * progress walks on its own).
    */
-  verify(options: { full?: boolean } = {}): Promise<VerifyResult> {
-    if (this.verifying && !options.full) return this.verifying;
-    const run = this.runVerify(options.full ?? false).finally(() => {
+  verify(options: { full?: boolean; onProgress?: IntegrityProgress } = {}): Promise<VerifyResult> {
+    const shared = !options.full && !options.onProgress;
+    if (this.verifying && shared) return this.verifying;
+    const run = this.runVerify(options.full ?? false, options.onProgress).finally(() => {
       if (this.verifying === run) this.verifying = null;
     });
-    if (!options.full) this.verifying = run;
+    if (shared) this.verifying = run;
     return run;
   }
 
-  private async runVerify(full: boolean): Promise<VerifyResult> {
+  private async runVerify(full: boolean, onProgress?: IntegrityProgress): Promise<VerifyResult> {
     const remembered = full ? null : this.verifiedPoint();
-    let report = await this.store.verifyIntegrity({ from: remembered });
+    let report = await this.store.verifyIntegrity({ from: remembered, onProgress });
     let from = remembered;
     if (!report.ok && remembered && report.firstBrokenPosition === remembered.position) {
       // the point verified before is gone or changed: say where the chain breaks, from the start
-      report = await this.store.verifyIntegrity({ from: null });
+      report = await this.store.verifyIntegrity({ from: null, onProgress });
       from = null;
     }
     if (report.ok) this.rememberVerified(report.verifiedUpTo);

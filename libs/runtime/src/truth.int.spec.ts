@@ -170,12 +170,12 @@ describe('the log is the only truth (SQLite)', () => {
     expect(saved).toEqual([first, second]);
     const keys = await rt.checkpoints.keys();
     expect(await checkSavedCheckpoints(rt.store, saved, keys)).toEqual([
-      { position: first.position, ok: true, problem: null },
-      { position: second.position, ok: true, problem: null },
+      { position: first.position, ok: true, problem: null, kind: null, found: first.hash },
+      { position: second.position, ok: true, problem: null, kind: null, found: second.hash },
     ]);
     // a forged signature is refused
     const forged = { ...second, hash: 'f'.repeat(64) };
-    expect((await checkSavedCheckpoints(rt.store, [forged], keys))[0]).toMatchObject({ ok: false, problem: 'the signature does not verify' });
+    expect((await checkSavedCheckpoints(rt.store, [forged], keys))[0]).toMatchObject({ ok: false, problem: 'the signature does not verify', kind: 'signature' });
     await rt.close();
 
     // a consistent rewrite from the first purchase on: every hash recomputed, verify alone is fooled

@@ -8,12 +8,13 @@
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
-import { REGIONS } from '@careledger/domain';
+import { REGIONS, Refusal } from '@careledger/domain';
 import { rebuild } from '@careledger/projections';
-import { stableId } from '@careledger/ledger';
+import { CommandResult, stableId } from '@careledger/ledger';
 import { Runtime } from '@careledger/runtime';
 import { commandUsage, COMMANDS, EXIT } from '../args';
 import type { CliContext } from '../main';
+import { eventProgress } from '../progress';
 import { iso, life, LifeEnv, LifeKind, StepResult } from './life';
 import { Rng } from './rng';
 
@@ -98,8 +99,8 @@ export async function seedCommand(ctx: CliContext): Promise<number> {
   const rt = await open(ctx, o);
   const startedAt = new Date();
   const started = performance.now();
-  const headBefore = await rt.store.headPosition();
-  const centers = await registerCenters(rt, o.seed);
+  const registered = await registerCenters(rt, o.seed);
+  const centers = registered.centers;
   const progress = new SingleBar(
     { format: 'seed [{bar}] {percentage}% | {value}/{total} units | {events} events | {rate} cmd/s | {eta_formatted} left', stream: process.stderr, hideCursor: true, noTTYOutput: !o.quiet, notTTYSchedule: 5000 },
     Presets.shades_classic,
@@ -109,21 +110,22 @@ export async function seedCommand(ctx: CliContext): Promise<number> {
   if (o.workers > 1) {
     await rt.close();
     parts = await runWorkers(ctx, o, (done, commands, events) => {
-      if (!o.quiet) progress.update(done, { events, rate: Math.round(commands / ((performance.now() - started) / 1000)) });
+      if (!o.quiet) progress.update(done, { events: registered.events + events, rate: Math.round(commands / ((performance.now() - started) / 1000)) });
     });
   } else {
     let lastTick = 0;
-    parts = [await runLives(rt, o, centers, 0, 1, (done, commands) => {
+    parts = [await runLives(rt, o, centers, 0, 1, (done, commands, events) => {
       const now = performance.now();
       if (o.quiet || now - lastTick < 250) return;
       lastTick = now;
-      void rt.store.headPosition().then((head) => progress.update(done, { events: Number(head - headBefore), rate: Math.round(commands / ((now - started) / 1000)) }));
+      progress.update(done, { events: registered.events + events, rate: Math.round(commands / ((now - started) / 1000)) });
     })];
     await rt.close();
   }
   const seconds = (performance.now() - started) / 1000;
   const rt2 = await open(ctx, o);
-  const events = Number((await rt2.store.headPosition()) - headBefore);
+  // counted as they were appended (positions are not counts on EventStoreDB or PostgreSQL)
+  const events = registered.events + parts.reduce((s, p) => s + p.events, 0);
   if (!o.quiet) {
     progress.update(o.devices, { events, rate: 0 });
     progress.stop();
@@ -132,11 +134,9 @@ export async function seedCommand(ctx: CliContext): Promise<number> {
   writeFileSync(o.manifestPath, JSON.stringify(manifest) + '\n');
 
   if (o.project) {
-    const bar = new SingleBar({ format: 'project [{bar}] {percentage}% | {value}/{total}', stream: process.stderr, hideCursor: true, noTTYOutput: !o.quiet, notTTYSchedule: 5000 }, Presets.shades_classic);
-    const head = await rt2.store.headPosition();
-    if (!o.quiet) bar.start(Number(head), 0);
-    await rebuild(rt2.store, rt2.readDb, rt2.catalogue, { onProgress: (p) => !o.quiet && bar.update(Number(p.position)) });
-    if (!o.quiet) bar.stop();
+    const bar = await eventProgress(rt2.store, 'project', { enabled: !o.quiet });
+    await rebuild(rt2.store, rt2.readDb, rt2.catalogue, { onProgress: (p) => bar.update(p.events) });
+    bar.stop();
   }
   await rt2.close();
   const { units: _u, long: _l, approvable, renewable, ...summary } = manifest;
@@ -155,26 +155,40 @@ function open(ctx: CliContext, o: Options): Promise<Runtime> {
   });
 }
 
-/** The service-center directory: three centers per region. */
-async function registerCenters(rt: Runtime, seed: number): Promise<Record<string, string[]>> {
+/** The events a command appended: its own unless it was a repeat (counts, since positions are not). */
+function appended(result: CommandResult): number {
+  return result.repeat ? 0 : result.eventIds.length;
+}
+
+/** A refusal the ledger recorded in the log appended one fact. */
+function refusalFacts(error: unknown): number {
+  return error instanceof Refusal && error.recorded !== null && error.recorded.position !== '0' ? 1 : 0;
+}
+
+/** The service-center directory: three centers per region; and how many events that appended. */
+async function registerCenters(rt: Runtime, seed: number): Promise<{ centers: Record<string, string[]>; events: number }> {
   const centers: Record<string, string[]> = {};
+  let events = 0;
   for (const region of REGIONS) {
     centers[region] = [];
     for (let k = 1; k <= 3; k++) {
       const centerId = `SC-${region}-${k}`;
       centers[region].push(centerId);
-      await rt.ledger.execute(
+      const result = await rt.ledger.execute(
         { type: 'RegisterServiceCenter', centerId, name: `Service center ${region} ${k}`, region, at: iso(Date.UTC(2021, 0, 1)) },
         { actor: 'admin', correlationId: `seed-${seed}-centers`, decisionId: stableId(`seed:${seed}:center:${centerId}`) },
       );
+      events += appended(result);
     }
   }
-  return centers;
+  return { centers, events };
 }
 
 /** What one process generated. */
 interface Part {
   commands: number;
+  /** Events appended by these commands (refusal facts included). */
+  events: number;
   refused: Record<string, number>;
   kinds: Record<LifeKind, number>;
   units: string[];
@@ -189,9 +203,9 @@ async function runLives(
   centers: Record<string, string[]>,
   worker: number,
   workers: number,
-  onProgress: (done: number, commands: number) => void,
+  onProgress: (done: number, commands: number, events: number) => void,
 ): Promise<Part> {
-  const part: Part = { commands: 0, refused: {}, kinds: { normal: 0, long: 0, pool: 0 }, units: [], long: [], approvable: [], renewable: [] };
+  const part: Part = { commands: 0, events: 0, refused: {}, kinds: { normal: 0, long: 0, pool: 0 }, units: [], long: [], approvable: [], renewable: [] };
   const sampler = new Rng(o.seed ^ 0x2545f491 ^ worker);
   let seenUnits = 0;
   const env: LifeEnv = {
@@ -224,10 +238,12 @@ async function runLives(
       try {
         const outcome = await rt.ledger.execute(command, { actor, correlationId: `seed-${o.seed}-${index}`, decisionId: stableId(`seed:${o.seed}:${index}:${step}`) });
         part.commands++;
+        part.events += appended(outcome);
         result = { ok: true, answer: outcome.answer, eventIds: outcome.eventIds, streamId: outcome.streamId };
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (typeof code !== 'string' || !['Refusal', 'StateConflict', 'NotFound', 'InvalidCommand'].includes((error as Error).name)) throw error;
+        part.events += refusalFacts(error);
         part.refused[code] = (part.refused[code] ?? 0) + 1;
         result = { ok: false, code };
       }
@@ -244,7 +260,7 @@ async function runLives(
       next += workers;
       await runLife(index);
       done++;
-      onProgress(done, part.commands);
+      onProgress(done, part.commands, part.events);
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, lane));
@@ -258,16 +274,16 @@ async function runWorker(ctx: CliContext, o: Options): Promise<number> {
   const centers: Record<string, string[]> = {};
   for (const region of REGIONS) centers[region] = [1, 2, 3].map((k) => `SC-${region}-${k}`);
   let last = 0;
-  const part = await runLives(rt, o, centers, worker, workers, (done, commands) => {
+  const part = await runLives(rt, o, centers, worker, workers, (done, commands, events) => {
     const now = performance.now();
     if (now - last > 250) {
       last = now;
-      process.send?.({ done, commands });
+      process.send?.({ done, commands, events });
     }
   });
   await rt.close();
   writeFileSync(o.manifestPath, JSON.stringify(part));
-  process.send?.({ done: -1, commands: part.commands });
+  process.send?.({ done: -1, commands: part.commands, events: part.events });
   return 0;
 }
 
@@ -288,16 +304,16 @@ function workerArgs(args: string[]): string[] {
 }
 
 function runWorkers(ctx: CliContext, o: Options, onProgress: (done: number, commands: number, events: number) => void): Promise<Part[]> {
-  const status = Array.from({ length: o.workers }, () => ({ done: 0, commands: 0 }));
+  const status = Array.from({ length: o.workers }, () => ({ done: 0, commands: 0, events: 0 }));
   const files = status.map((_, w) => `${o.manifestPath}.part${w}`);
   const children = status.map((_, w) => {
     const args = [...workerArgs(ctx.args), '--worker', `${w}/${o.workers}`, '--manifest', files[w], '--no-project', '--quiet', '--db', ctx.dbPath, '--read-db', ctx.readDbPath];
     const child = fork(process.argv[1], ['seed', ...args], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    child.on('message', (m: { done: number; commands: number }) => {
+    child.on('message', (m: { done: number; commands: number; events: number }) => {
       if (m.done >= 0) status[w] = m;
       const done = status.reduce((s, x) => s + x.done, 0);
       const commands = status.reduce((s, x) => s + x.commands, 0);
-      onProgress(done, commands, Math.round(commands * 1.25));
+      onProgress(done, commands, status.reduce((s, x) => s + x.events, 0));
     });
     return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed worker ${w} exited with ${code}`)))));
   });
