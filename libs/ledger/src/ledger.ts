@@ -367,7 +367,7 @@ export class Ledger {
     const results = new Map(order.map((ai, i) => [ai, sent[i]]));
     const last = sent.reduce((a, b) => (b.position > a.position ? b : a));
     this.options.onAppended?.(last.position, performance.now() - started);
-    if (results.every((r) => r.deduplicated)) {
+    if (sent.every((r) => r.deduplicated)) {
       // every event id was already stored: a twin of this command (the same decision id, on another
       // node) was recorded first, maybe from other reads than this node's. Its answer is the one the
       // log holds.
