@@ -19,7 +19,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSy
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteEventStore } from '@careledger/event-store';
 import { Client } from 'pg';
 import { postgresUrl } from '@careledger/testing/stores';
 
@@ -199,11 +199,12 @@ async function sqliteStore(dir: string): Promise<SharedStore> {
     label: 'sqlite',
     env: { CARELEDGER_DB: file },
     async eventIds() {
-      const db = new Database(file, { readonly: true, fileMustExist: true });
+      // through the adapter: the file keeps ids in its own encoding (16-byte blobs for UUIDs)
+      const store = openSqliteEventStore({ path: file });
       try {
-        return new Set(db.prepare<[], { event_id: string }>('SELECT event_id FROM events').all().map((r) => r.event_id));
+        return new Set((await store.readAll()).map((e) => e.eventId));
       } finally {
-        db.close();
+        await store.close();
       }
     },
     async dispose() {
