@@ -40,16 +40,22 @@ export const RULE_OF = {
 export type RefusalCode = keyof typeof RULE_OF;
 export type RuleId = (typeof RULE_OF)[RefusalCode] | string;
 
-/** A business rule refused the command (HTTP 422). Nothing is appended. */
+/**
+ * A business rule refused the command (HTTP 422). Nothing is appended. An outcome, not a fault:
+ * it carries no stack trace (views build one for every renewal and claim they evaluate, and a
+ * captured stack cost more than the rest of the check; bench/PERFORMANCE.md).
+ */
 export class Refusal extends Error {
   readonly rule: string;
   /** Set by whoever records the refusal in the log (the ledger): its decision id and position. */
   recorded: { decisionId: string; position: string } | null = null;
-  constructor(
-    readonly code: RefusalCode,
-    detail: string,
-  ) {
-    super(detail);
+  readonly code: RefusalCode;
+  constructor(code: RefusalCode, detail: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(detail); // (Error's constructor does not throw)
+    Error.stackTraceLimit = limit;
+    this.code = code;
     this.name = 'Refusal';
     this.rule = RULE_OF[code];
   }
