@@ -131,7 +131,13 @@ export function firstIllFormedString(value: unknown, path: string): string | nul
  */
 export function registerBodyLimit(fastify: FastifyInstance, limit: number): void {
   fastify.addHook('preParsing', (request: FastifyRequest, _reply: FastifyReply, payload: Readable, done: (err: Error | null, payload?: Readable) => void) => {
-    const declared = Number(request.headers['content-length']);
+    const length = request.headers['content-length'];
+    // no body at all (a GET): nothing to count, and a pipeline per request cost ~25 µs of a cached read
+    if (length === undefined && request.headers['transfer-encoding'] === undefined) {
+      done(null, payload);
+      return;
+    }
+    const declared = Number(length);
     if (Number.isFinite(declared) && declared <= limit) {
       done(null, payload);
       return;
