@@ -42,7 +42,8 @@ export class EntitlementsProjection {
 interface CachedRow {
   zone: string;
   view: string;
-  explanation: string;
+  /** Read only when asked for (it is larger than the view). */
+  explanation?: string;
   valid_until_ms: number;
 }
 
@@ -58,6 +59,7 @@ const SAFETY_MS = 6 * 3_600_000;
 
 export class EntitlementQueries {
   private readonly cached: Database.Statement<[string], CachedRow>;
+  private readonly cachedExplained: Database.Statement<[string], CachedRow>;
   private readonly store: Database.Statement<[string, string, string, string, number, number]>;
 
   constructor(
@@ -66,7 +68,8 @@ export class EntitlementQueries {
     p: string,
     private readonly read: StreamSource,
   ) {
-    this.cached = db.prepare(`SELECT zone, view, explanation, valid_until_ms FROM ${p}entitlements WHERE serial = ?`);
+    this.cached = db.prepare(`SELECT zone, view, valid_until_ms FROM ${p}entitlements WHERE serial = ?`);
+    this.cachedExplained = db.prepare(`SELECT zone, view, explanation, valid_until_ms FROM ${p}entitlements WHERE serial = ?`);
     this.store = db.prepare(`INSERT INTO ${p}entitlements (serial, zone, view, explanation, source_position, valid_until_ms) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT(serial) DO UPDATE SET zone = excluded.zone, view = excluded.view, explanation = excluded.explanation,
       source_position = excluded.source_position, valid_until_ms = excluded.valid_until_ms`);
@@ -84,10 +87,10 @@ export class EntitlementQueries {
   async entitlements(serial: string, q: EntitlementQuery, checkpoint: bigint): Promise<string | null> {
     const nowMs = q.now.getTime();
     const header = (at: string, knownAt: string) => `{"at":${JSON.stringify(at)},"knownAt":${JSON.stringify(knownAt)},"checkpoint":"${checkpoint}",`;
-    const compose = (row: { view: string; explanation: string }, at: string, knownAt: string) =>
+    const compose = (row: { view: string; explanation?: string }, at: string, knownAt: string) =>
       header(at, knownAt) + row.view.slice(1, -1) + (q.explain ? `,"explanation":${row.explanation}}` : '}');
     if (!q.at && !q.knownAt) {
-      const hit = this.cached.get(serial);
+      const hit = (q.explain ? this.cachedExplained : this.cached).get(serial);
       if (hit && nowMs < hit.valid_until_ms) return compose(hit, instantInZone(nowMs, hit.zone), q.now.toISOString());
     }
     const events = await this.unitEvents(serial);
