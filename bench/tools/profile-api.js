@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * Profiles the API server under one kind of load, on a run directory kept by `npm run bench -- --keep`:
- *   node bench/tools/profile-api.js DIR read|approve|renew [--seconds S] [--connections C] [--dist]
+ *   node bench/tools/profile-api.js DIR read|dated|approve|renew [--seconds S] [--connections C] [--units N] [--dist]
+ * read and dated (at=2024-06-01) go round the first N units of the manifest (default 2000), so that
+ * all but the first pass over them is what a warm node does.
  * Starts the server under node --cpu-prof (a child), drives it with autocannon from here, stops it
  * and prints the profile's summary (bench/tools/cpuprofile-summary.js). approve/renew consume the
  * run's pool of open claims and renewable plans.
@@ -14,10 +16,10 @@ const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
 
 const ROOT = resolve(__dirname, '..', '..');
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { seconds: { type: 'string' }, connections: { type: 'string' }, dist: { type: 'boolean' }, top: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { seconds: { type: 'string' }, connections: { type: 'string' }, units: { type: 'string' }, dist: { type: 'boolean' }, top: { type: 'string' } } });
 const [dir, kind] = positionals;
-if (!dir || !['read', 'approve', 'renew'].includes(kind)) {
-  console.error('usage: profile-api.js DIR read|approve|renew [--seconds S] [--connections C] [--dist]');
+if (!dir || !['read', 'dated', 'approve', 'renew'].includes(kind)) {
+  console.error('usage: profile-api.js DIR read|dated|approve|renew [--seconds S] [--connections C] [--units N] [--dist]');
   process.exit(2);
 }
 const seconds = Number(values.seconds ?? 5);
@@ -44,9 +46,11 @@ async function main() {
     await new Promise((r) => setTimeout(r, 100));
   }
   let requests;
-  if (kind === 'read') {
+  if (kind === 'read' || kind === 'dated') {
     let i = 0;
-    requests = [{ method: 'GET', headers: { authorization: `Bearer ${tokens[0].token}` }, setupRequest: (req) => ({ ...req, path: `/v1/devices/${manifest.units[i++ % manifest.units.length]}/entitlements` }) }];
+    const units = manifest.units.slice(0, Number(values.units ?? 2000));
+    const query = kind === 'dated' ? '?at=2024-06-01' : '';
+    requests = [{ method: 'GET', headers: { authorization: `Bearer ${tokens[0].token}` }, setupRequest: (req) => ({ ...req, path: `/v1/devices/${units[i++ % units.length]}/entitlements${query}` }) }];
   } else if (kind === 'approve') {
     let i = 0;
     const token = new Map(centers.map((c, k) => [c, tokens[k + 2].token]));
@@ -55,7 +59,7 @@ async function main() {
     let i = 0;
     requests = [{ method: 'POST', setupRequest: (req) => { const p = manifest.renewable[i++ % manifest.renewable.length]; return { ...req, path: `/v1/plans/${p.planId}/renewals`, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[1].token}` }, body: JSON.stringify({ purchasedAt: p.purchasedAt, orderId: p.orderId }) }; } }];
   }
-  const amount = kind === 'read' ? undefined : manifest.approvable.length;
+  const amount = kind === 'read' || kind === 'dated' ? undefined : manifest.approvable.length;
   const res = await new Promise((ok, ko) => {
     const inst = autocannon({ url: base, connections, requests, duration: seconds, amount }, (e, r) => (e ? ko(e) : ok(r)));
     setTimeout(() => inst.stop(), seconds * 1000).unref();
