@@ -49,6 +49,7 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
       signingKeyFile: config.signingKeyFile,
       signingKeyDefaultFile: config.signingKeyDefaultFile,
       readWaitMs: config.readWaitMs,
+      unitCacheEvents: config.unitCacheEvents,
       onAppended: (_position, ms) => {
         metrics.appends.inc();
         metrics.appendLatency.observe(ms / 1000);

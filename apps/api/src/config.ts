@@ -27,6 +27,8 @@ export interface AppConfig {
   checkpointIntervalSeconds: number;
   /** How long a read waits for the read models to reach the position it needs before 503 NotCaughtUp (ms). */
   readWaitMs: number;
+  /** Events the per-unit folds of dated and as-of reads may keep in memory. */
+  unitCacheEvents: number;
   /** GET /metrics without a token (default: an auditor or admin token is needed). */
   metricsPublic: boolean;
   /** On SIGTERM: how long requests in flight may finish before lingering connections are cut (ms). */
@@ -38,7 +40,7 @@ export const ENV_VARS = [
   'PORT', 'HOST', 'CARELEDGER_DB', 'CARELEDGER_READ_DB', 'CARELEDGER_DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING', 'CARELEDGER_TOKENS_FILE',
   'CARELEDGER_CATALOGUE', 'CARELEDGER_SWEEP_INTERVAL_SECONDS', 'CARELEDGER_BODY_LIMIT_BYTES', 'LOG_LEVEL', 'CARELEDGER_CORS_ORIGINS',
   'CARELEDGER_SIGNING_KEY', 'CARELEDGER_SIGNING_KEY_FILE', 'CARELEDGER_CHECKPOINT_INTERVAL_SECONDS', 'NODE_ENV',
-  'CARELEDGER_READ_WAIT_MS', 'CARELEDGER_METRICS_PUBLIC', 'CARELEDGER_SHUTDOWN_GRACE_MS',
+  'CARELEDGER_READ_WAIT_MS', 'CARELEDGER_METRICS_PUBLIC', 'CARELEDGER_SHUTDOWN_GRACE_MS', 'CARELEDGER_UNIT_CACHE_EVENTS',
 ] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     signingKeyDefaultFile: join(dirname(env.CARELEDGER_TOKENS_FILE ? resolve(env.CARELEDGER_TOKENS_FILE) : dbPath), 'signing-key.pem'),
     checkpointIntervalSeconds: intOf(env.CARELEDGER_CHECKPOINT_INTERVAL_SECONDS, 300),
     readWaitMs: intOf(env.CARELEDGER_READ_WAIT_MS, 5000),
+    unitCacheEvents: intOf(env.CARELEDGER_UNIT_CACHE_EVENTS, 100_000),
     metricsPublic: boolOf(env.CARELEDGER_METRICS_PUBLIC, false),
     shutdownGraceMs: intOf(env.CARELEDGER_SHUTDOWN_GRACE_MS, 3000),
   };

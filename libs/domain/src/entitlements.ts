@@ -102,6 +102,97 @@ export function foldEntitlements(catalogue: Catalogue, events: readonly Recorded
   return viewAt(world, set, query.serial, atMs, knownAtMs);
 }
 
+/** Folds kept per knownAt cut-off, and filtered worlds per cut-off (small: a unit is asked a few ways). */
+const KNOWN_FOLDS = 4;
+const VISIBLE_WORLDS = 8;
+
+interface KnownFold {
+  set: FactSet;
+  world: World;
+  zone: string;
+  /** The worlds of the facts visible at some `at`, by which facts they hold. */
+  visible: Map<string, World>;
+}
+
+/**
+ * One unit's events, folded once and reused for views at any `at` and `knownAt`: what
+ * foldEntitlements does, with its work kept. A knownAt cut-off is keyed by how many of the events
+ * it admits (two cut-offs that admit the same events give the same facts), and the world visible
+ * at an `at` by which facts it holds. The answers are exactly foldEntitlements' (a test compares
+ * them); the events must not change while the fold is in use (a cache drops it when they do).
+ */
+export class UnitFold {
+  private readonly recorded: number[];
+  private readonly folds = new Map<number, KnownFold>();
+
+  constructor(
+    readonly catalogue: Catalogue,
+    readonly serial: string,
+    readonly events: readonly RecordedEvent[],
+  ) {
+    this.recorded = events.map((e) => Date.parse(e.metadata.recordedAt)).sort((a, b) => a - b);
+  }
+
+  get size(): number {
+    return this.events.length;
+  }
+
+  /** The zone the unit's dates are in, with every fact known (zoneOf). */
+  get zone(): string {
+    return this.foldKnownAt(Number.POSITIVE_INFINITY).zone;
+  }
+
+  view(query: EntitlementQuery): EntitlementView {
+    if (query.serial !== this.serial) throw new Error(`a fold of ${this.serial} asked for ${query.serial}`);
+    const knownAtMs = instantMs(query.knownAt ?? query.now);
+    const fold = this.foldKnownAt(knownAtMs);
+    const atMs = query.at ? businessPoint(query.at, fold.zone) : instantMs(query.now);
+    return viewAt(fold.world, fold.set, query.serial, atMs, knownAtMs, (known, predicate) => this.visible(fold, known, predicate));
+  }
+
+  private foldKnownAt(knownAtMs: number): KnownFold {
+    const admitted = upperBound(this.recorded, knownAtMs);
+    let fold = this.folds.get(admitted);
+    if (fold) {
+      this.folds.delete(admitted);
+      this.folds.set(admitted, fold);
+      return fold;
+    }
+    const set = toFacts(this.events, knownAtMs);
+    const world = new World(this.catalogue, set.facts);
+    fold = { set, world, zone: zoneOf(world, this.serial), visible: new Map() };
+    this.folds.set(admitted, fold);
+    if (this.folds.size > KNOWN_FOLDS) this.folds.delete(this.folds.keys().next().value!);
+    return fold;
+  }
+
+  private visible(fold: KnownFold, known: World, predicate: (f: Fact) => boolean): World {
+    let key = '';
+    known.facts.forEach((f, i) => {
+      if (predicate(f)) key += `${i},`;
+    });
+    let world = fold.visible.get(key);
+    if (!world) {
+      world = known.filter(predicate);
+      fold.visible.set(key, world);
+      if (fold.visible.size > VISIBLE_WORLDS) fold.visible.delete(fold.visible.keys().next().value!);
+    }
+    return world;
+  }
+}
+
+/** How many of the sorted values are <= x. */
+function upperBound(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The per-event timeline (API `timeline`): the view after each event, as the ledger knew it then. */
 export function timeline(
   catalogue: Catalogue,
@@ -144,10 +235,17 @@ function happenedBy(f: Fact, atMs: number, dayEndMs: number): boolean {
   return DAY_GRANULAR.has(f.event.type);
 }
 
-function viewAt(known: World, set: FactSet, serial: string, atMs: number, knownAtMs: number): EntitlementView {
+function viewAt(
+  known: World,
+  set: FactSet,
+  serial: string,
+  atMs: number,
+  knownAtMs: number,
+  visible: (known: World, predicate: (f: Fact) => boolean) => World = (k, predicate) => k.filter(predicate),
+): EntitlementView {
   const viewZone = zoneOf(known, serial);
   const dayEndMs = startOfDay(addDays(dateInZone(atMs, viewZone), 1), viewZone);
-  const world = known.filter((f) => happenedBy(f, atMs, dayEndMs));
+  const world = visible(known, (f) => happenedBy(f, atMs, dayEndMs));
   const catalogue = world.catalogue;
   const bindings = confirmedBindings(world, serial);
   const binding = bindings.length > 0 ? bindings[bindings.length - 1] : null;

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { Catalogue, planStream } from '@careledger/domain';
 import {
-  CentersQueries, ClaimsQueries, DecisionQueries, EntitlementQueries, LogQueries, planView, PlansQueries, PlanView,
+  CentersQueries, ClaimsQueries, DecisionQueries, EntitlementQueries, LogQueries, planView, PlansQueries, PlanView, UnitFolds,
 } from './models';
 import { readCheckpoint } from './read-store';
 
@@ -23,13 +23,15 @@ export class ReadModels {
     private readonly prefix = 'rm_',
     /** Where the checkpoint is known without a query (the runner feeding these tables). */
     private readonly checkpointOf: (() => bigint) | null = null,
+    /** The per-unit folds (the runtime drops a unit's when a batch changes it). */
+    folds: UnitFolds = new UnitFolds(),
   ) {
     this.log = new LogQueries(db, prefix);
     const read = (streamId: string) => this.log.read(streamId);
     this.plans = new PlansQueries(db, prefix);
     this.claims = new ClaimsQueries(db, catalogue, prefix, read, (s) => this.log.revision(s));
     this.centers = new CentersQueries(db, prefix);
-    this.entitlements = new EntitlementQueries(db, catalogue, prefix, read);
+    this.entitlements = new EntitlementQueries(db, catalogue, prefix, read, folds);
     this.decisions = new DecisionQueries(db, prefix);
   }
 

@@ -16,7 +16,7 @@ import {
 } from '@careledger/event-store';
 import { DecisionLookup, importLegacyRecords, Ledger, storeDecisionLookup } from '@careledger/ledger';
 import {
-  createSchema, LIVE, openReadStore, ProjectionRunner, ReadModelDivergence, ReadModels, rebuild, RebuildProgress,
+  createSchema, DEFAULT_UNIT_CACHE_EVENTS, LIVE, openReadStore, ProjectionRunner, ReadModelDivergence, ReadModels, rebuild, RebuildProgress, UnitFolds,
 } from '@careledger/projections';
 import { Checkpoints } from './checkpoints';
 import { loadSigningKey } from './signing';
@@ -53,6 +53,8 @@ export interface RuntimeOptions {
   signingKeyDefaultFile?: string;
   /** How long a read waits for the read models to reach the position it needs (ms). */
   readWaitMs?: number;
+  /** Events the per-unit folds may hold in memory (dated and as-of reads reuse them); default 100,000. */
+  unitCacheEvents?: number;
   /** Readiness fails while the read models are further behind the log than this (ms). */
   lagLimitMs?: number;
   onAppended?: (position: bigint, durationMs: number) => void;
@@ -138,7 +140,10 @@ export class Runtime {
     createSchema(readDb, LIVE);
 
     const holder: { runtime?: Runtime } = {};
+    const folds = new UnitFolds(options.unitCacheEvents ?? DEFAULT_UNIT_CACHE_EVENTS);
     const runner = new ProjectionRunner(store, readDb, catalogue, LIVE, {
+      // the units whose facts a batch changed lose their folds with it (before any read sees the batch)
+      onBatch: (batch) => folds.forget(batch.dirtySerials),
       onError: (error) => logger.warn({ err: error }, 'projection runner: the log is unreachable, retrying'),
       onDivergence: async (divergence) => {
         logger.error({ checkpoint: divergence.checkpoint.position.toString(), found: divergence.found, head: divergence.head.toString() }, divergence.message);
@@ -146,11 +151,12 @@ export class Runtime {
         if ((options.onDivergence ?? 'rebuild') === 'stop') return 'stop';
         logger.warn({}, 'rebuilding the read models from the log; reads wait until they reflect it');
         await rebuild(store, readDb, catalogue);
+        folds.clear();
         holder.runtime?.forgetBeyond(await store.headPosition());
         return 'rebuilt';
       },
     });
-    const reads = new ReadModels(readDb, catalogue, LIVE, () => runner.checkpoint);
+    const reads = new ReadModels(readDb, catalogue, LIVE, () => runner.checkpoint, folds);
     const decisions: DecisionLookup = store.capabilities.eventLookup
       ? { ...storeDecisionLookup(store), legacy: async (actor, key) => reads.decisions.legacy(actor, key) }
       : {
@@ -384,6 +390,7 @@ export class Runtime {
     await this.runner.pause();
     try {
       const result = await rebuild(this.store, this.readDb, this.catalogue, { onProgress });
+      this.reads.entitlements.folds.clear();
       this.runner.reloadCheckpoint();
       return result;
     } finally {

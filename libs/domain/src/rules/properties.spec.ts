@@ -10,7 +10,7 @@ import { historyArb, runHistory, RunHistory } from '@careledger/testing/historie
 import { defaultCatalogue } from '../catalogue/default';
 import { Chain, currentUnit, reservedIn } from '../plan/chain';
 import { World } from '../world';
-import { foldEntitlements, EntitlementView } from '../entitlements';
+import { foldEntitlements, EntitlementView, UnitFold } from '../entitlements';
 import { businessTimeOf, ClaimFulfilled, DomainEvent } from '../events';
 import { Fact, toFacts } from '../facts';
 import { addMonths, instantMs, toUtcIso } from '../time';
@@ -221,5 +221,22 @@ describe('properties over generated histories', () => {
         );
       }
     }, 25);
+  });
+  test('a unit\'s fold kept and reused (UnitFold, the read side\'s cache) answers exactly what a fresh fold answers, at any at and knownAt, in any order', async () => {
+    await property(9, (h) => {
+      const events = h.ledger.events;
+      const recorded = [...new Set(events.map((e) => e.metadata.recordedAt))];
+      const knownAts = [undefined, ...recorded.filter((_, i) => i % 3 === 0)];
+      const ats = [undefined, ...samples(h, 4).map(toUtcIso), ...samples(h, 3).map((t) => toUtcIso(t).slice(0, 10))];
+      for (const serial of h.serials) {
+        const fold = new UnitFold(catalogue, serial, events);
+        // each query twice, interleaved, so that a reused world must give the same answer as a fresh one
+        const queries = [...ats.flatMap((at) => knownAts.map((knownAt) => ({ at, knownAt })))];
+        for (const q of [...queries, ...queries.reverse()]) {
+          const query = { serial, at: q.at, knownAt: q.knownAt, now: h.ledger.now };
+          expect(fold.view(query)).toEqual(foldEntitlements(catalogue, events, query));
+        }
+      }
+    }, 40);
   });
 });
