@@ -38,6 +38,8 @@ export class Contract {
   private readonly validators = new Map<string, ValidateFunction>();
   /** The answers checked so far: operationId and status. */
   readonly seen: Seen[] = [];
+  /** The values checked by checkSchema so far: the schema's name, once per value. */
+  readonly seenSchemas: string[] = [];
 
   constructor(readonly document: { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } }) {
     this.ajv = new Ajv({ strict: false, allErrors: true });
@@ -84,9 +86,33 @@ export class Contract {
       this.validators.set(key, validate);
     }
     if (validate(body)) return null;
-    const errors = (validate.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
-    return `${name}: the body does not match the document: ${errors.join('; ')}\n${JSON.stringify(body).slice(0, 600)}`;
+    return `${name}: the body does not match the document: ${errorsOf(validate)}\n${JSON.stringify(body).slice(0, 600)}`;
   }
+
+  /**
+   * Checks a value against one of the document's schemas by name (strictly, as check does): for
+   * what a response carries inside another media type, such as each message of the feed's
+   * text/event-stream (a FeedEventView). Returns what is wrong with it, or null.
+   */
+  checkSchema(name: string, value: unknown): string | null {
+    if (!this.document.components.schemas[name]) return `the document has no schema ${name}`;
+    this.seenSchemas.push(name);
+    const key = `#${name}`;
+    let validate = this.validators.get(key);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: `openapi#/definitions/${name}` });
+      this.validators.set(key, validate);
+    }
+    if (validate(value)) return null;
+    return `${name}: the value does not match the document: ${errorsOf(validate)}\n${JSON.stringify(value).slice(0, 600)}`;
+  }
+}
+
+function errorsOf(validate: ValidateFunction): string {
+  return (validate.errors ?? [])
+    .slice(0, 8)
+    .map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`)
+    .join('; ');
 }
 
 /** OpenAPI 3.0 schema → JSON Schema for Ajv (see the module comment). */

@@ -412,4 +412,12 @@ describe.each(testStores('The dispute suite'))('disputes on %s', (_name, open) =
     expect([bad.status, bad.body.code]).toEqual([400, 'ValidationFailed']);
     expect((await server.get('/v1/devices/HT-A/statement', null)).status).toBe(401);
   });
+
+  test('every answer of this suite was checked against the OpenAPI document', () => {
+    const seen = new Set(server.contract.seen.map(({ operation, status }) => `${operation} ${status}`));
+    for (const answer of [
+      'previewCorrection 200', 'previewCorrection 400', 'previewCorrection 401', 'previewCorrection 403', 'previewCorrection 404', 'previewCorrection 409', 'previewCorrection 422',
+      'getStatement 200', 'getStatement 400', 'getStatement 401', 'getStatement 404', 'getStatement 406',
+    ]) expect(seen).toContain(answer);
+  });
 });

@@ -152,8 +152,8 @@ describe.each(testStores('The event feed test'))('the event feed on %s', (_name,
     for (;;) {
       // the first connection starts at the head by `after`; every later one resumes by Last-Event-ID (which wins over `after=0`)
       const sse = connections === 0
-        ? await SseReader.open(`${node.base}/v1/feed?after=${head}`, TOKENS.integration.token)
-        : await SseReader.open(`${node.base}/v1/feed?after=0`, TOKENS.integration.token, { 'last-event-id': last });
+        ? await SseReader.open(`${node.base}/v1/feed?after=${head}`, TOKENS.integration.token, {}, node.contract)
+        : await SseReader.open(`${node.base}/v1/feed?after=0`, TOKENS.integration.token, { 'last-event-id': last }, node.contract);
       expect(sse.status).toBe(200);
       expect(sse.headers.get('content-type')).toContain('text/event-stream');
       await readSome(sse);
@@ -166,7 +166,11 @@ describe.each(testStores('The event feed test'))('the event feed on %s', (_name,
       let events = 0;
       try {
         while (events < 9) {
-          const m = await sse.next(writersDone ? 1500 : 5000).catch(() => null);
+          // a quiet stream ends this connection; a message that is not what the document says fails the test
+          const m = await sse.next(writersDone ? 1500 : 5000).catch((error: Error) => {
+            if (error.message.startsWith('OpenAPI drift')) throw error;
+            return null;
+          });
           if (!m) break;
           messages.push(m);
           if (m.data === null) continue;
@@ -193,7 +197,7 @@ describe.each(testStores('The event feed test'))('the event feed on %s', (_name,
     await appendConcurrently(node, 'TY', 1, 8);
     const expected = (await logAfter(head)).filter((e) => e.type === 'CommandRefused');
     expect(expected).toHaveLength(2);
-    const sse = await SseReader.open(`${node.base}/v1/feed?after=${head}&types=CommandRefused`, TOKENS.auditor.token);
+    const sse = await SseReader.open(`${node.base}/v1/feed?after=${head}&types=CommandRefused`, TOKENS.auditor.token, {}, node.contract);
     try {
       const got: SseMessage[] = [];
       while (got.length < 2) {
@@ -227,6 +231,12 @@ describe.each(testStores('The event feed test'))('the event feed on %s', (_name,
     expect((await node.get('/v1/audit/events', 'integration')).status).toBe(403);
     expect((await node.get('/v1/webhooks/W-1', 'integration')).status).toBe(403);
   });
+
+  test('every answer of this suite was checked against the OpenAPI document, and every event-stream message', () => {
+    const seen = new Set(node.contract.seen.map(({ operation, status }) => `${operation} ${status}`));
+    for (const answer of ['readFeed 200', 'readFeed 400', 'readFeed 401', 'readFeed 403', 'getWebhook 403', 'listAuditEvents 403']) expect(seen).toContain(answer);
+    expect(node.contract.seenSchemas.filter((name) => name === 'FeedEventView').length).toBeGreaterThanOrEqual(40);
+  });
 });
 
 describe('the event stream and the app\'s shutdown', () => {
@@ -245,7 +255,7 @@ describe('the event stream and the app\'s shutdown', () => {
   test('an idle stream gets a heartbeat every ~15 s (moving its id past events a types filter skipped); closing the app ends open streams and waits at once', async () => {
     await appendCommand(node, 'SD', 0);
     const head = (await node.runtime.store.headPosition()).toString();
-    const sse = await SseReader.open(`${node.base}/v1/feed?after=${head}&types=CommandRefused`, TOKENS.integration.token);
+    const sse = await SseReader.open(`${node.base}/v1/feed?after=${head}&types=CommandRefused`, TOKENS.integration.token, {}, node.contract);
     expect((await sse.next(2000))!.comment.join(' ')).toContain('CareLedger event feed');
     const started = Date.now();
     await appendCommand(node, 'SD', 1); // a purchase: not of the stream's types

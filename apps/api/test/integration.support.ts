@@ -1,7 +1,9 @@
 /**
  * For the feed and webhook tests: nodes (the real app over a Runtime on a given store, on
  * loopback), a webhook receiver (node:http on 127.0.0.1), an event-stream reader, and writers that
- * append commands over HTTP.
+ * append commands over HTTP. Like harness.ts, a node checks every answer it gets against its own
+ * OpenAPI document (contract.ts), and an event-stream reader given the contract checks every
+ * event it reads.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,7 @@ import { Runtime, RuntimeLogger } from '@careledger/runtime';
 import { App, createApp } from '../src/app';
 import { TokenRegistry } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
+import { Contract } from './contract';
 import { Answer, As, TOKENS } from './harness';
 
 export interface LogLine {
@@ -26,6 +29,8 @@ export class Node {
     readonly runtime: Runtime,
     readonly base: string,
     readonly logs: LogLine[],
+    /** The node's OpenAPI document: every answer `call` sees is checked against it. */
+    readonly contract: Contract,
   ) {}
 
   static async start(store: EventStore, dir: string, name: string): Promise<Node> {
@@ -42,7 +47,8 @@ export class Node {
     const app = await createApp(config, new TokenRegistry(Object.values(TOKENS).map((t) => ({ ...t }))), runtime);
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.app.getHttpServer().address() as AddressInfo;
-    return new Node(app, runtime, `http://127.0.0.1:${address.port}`, logs);
+    const base = `http://127.0.0.1:${address.port}`;
+    return new Node(app, runtime, base, logs, await Contract.load(base));
   }
 
   /** Stops the app, then the runtime (its dispatcher and its store connection). */
@@ -67,6 +73,9 @@ export class Node {
     } catch {
       // not JSON
     }
+    // the answer must be what the document says it is (contract.ts)
+    const drift = this.contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
+    if (drift) throw new Error(`OpenAPI drift: ${drift}`);
     return { status: res.status, body: parsed as T, headers: res.headers, text };
   }
 
@@ -190,12 +199,27 @@ export class SseReader {
     private readonly controller: AbortController,
     readonly status: number,
     readonly headers: Headers,
+    private readonly contract: Contract | null,
   ) {}
 
-  static async open(url: string, token: string, headers: Record<string, string> = {}): Promise<SseReader> {
+  /**
+   * With `contract`, the answer's status and media type must be what the document says, and every
+   * event message must carry a FeedEventView (as the document's text/event-stream says) whose
+   * position and type are the message's id and event.
+   */
+  static async open(url: string, token: string, headers: Record<string, string> = {}, contract?: Contract): Promise<SseReader> {
     const controller = new AbortController();
     const res = await fetch(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}`, ...headers }, signal: controller.signal });
-    return new SseReader(res.body!.getReader(), controller, res.status, res.headers);
+    if (contract) {
+      const media = res.headers.get('content-type');
+      const body = media?.includes('json') ? await res.clone().json().catch(() => null) : null;
+      const drift = contract.check('GET', new URL(url).pathname, res.status, media, body);
+      if (drift) {
+        controller.abort();
+        throw new Error(`OpenAPI drift: ${drift}`);
+      }
+    }
+    return new SseReader(res.body!.getReader(), controller, res.status, res.headers, contract ?? null);
   }
 
   get ended(): boolean {
@@ -217,6 +241,7 @@ export class SseReader {
           else if (line.startsWith('event: ')) message.event = line.slice(7);
           else if (line.startsWith('data: ')) message.data = (message.data === null ? '' : `${message.data}\n`) + line.slice(6);
         }
+        if (this.contract && message.data !== null) this.checkEvent(message);
         return message;
       }
       if (this.done) return null;
@@ -235,6 +260,22 @@ export class SseReader {
 
   close(): void {
     this.controller.abort();
+  }
+
+  /** An event message: its data is a FeedEventView (the document's text/event-stream) with the message's id and type. */
+  private checkEvent(message: SseMessage): void {
+    let event: unknown;
+    try {
+      event = JSON.parse(message.data!);
+    } catch {
+      throw new Error(`OpenAPI drift: an event-stream message whose data is not JSON: ${message.data!.slice(0, 200)}`);
+    }
+    const drift = this.contract!.checkSchema('FeedEventView', event);
+    if (drift) throw new Error(`OpenAPI drift: an event-stream message: ${drift}`);
+    const { position, type } = event as { position: string; type: string };
+    if (message.id !== position || message.event !== type) {
+      throw new Error(`OpenAPI drift: an event-stream message with id ${message.id} and event ${message.event} carries the event at ${position} of type ${type}`);
+    }
   }
 }
 

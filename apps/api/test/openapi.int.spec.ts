@@ -129,6 +129,11 @@ describe('the OpenAPI document (issue 10, item 4)', () => {
     expect(id('get', '/v1/devices/{serial}/entitlements')).toBe('getEntitlements');
     expect(id('get', '/v1/audit/decisions')).toBe('listDecisions');
     expect(id('post', '/v1/admin/sweeps')).toBe('runSweep');
+    expect(id('post', '/v1/corrections/preview')).toBe('previewCorrection');
+    expect(id('get', '/v1/devices/{serial}/statement')).toBe('getStatement');
+    expect(id('get', '/v1/feed')).toBe('readFeed');
+    expect(id('put', '/v1/webhooks/{webhookId}')).toBe('putWebhook');
+    expect(id('get', '/v1/webhooks/{webhookId}/deliveries')).toBe('listDeliveries');
   });
 
   test('a command\'s body carries no credential: what a refused command is recorded with never holds a secret', () => {
@@ -164,6 +169,13 @@ describe('the OpenAPI document (issue 10, item 4)', () => {
     expect(server.contract.check('GET', '/v1/me', 500, 'application/problem+json', { status: 500 })).toContain('does not match');
     const instant = { eventId: 'e', type: 't', streamId: 's', revision: 0, position: '1', occurredAt: '2024-03-10T14:22-07:00', recordedAt: 'yesterday', actor: 'a', correlationId: 'c', causationId: null, data: {} };
     expect(server.contract.check('GET', '/v1/devices/X/history', 200, 'application/json', { serial: 'X', checkpoint: '1', events: [instant] })).toContain('/events/0/recordedAt must match format "date-time"');
+    // what an answer carries inside another media type: each message of the feed's event stream is a FeedEventView
+    const event = { ...instant, recordedAt: '2024-03-10T14:22:00.123Z', hash: null };
+    expect(server.contract.check('GET', '/v1/feed', 200, 'text/event-stream; charset=utf-8', null)).toBeNull();
+    expect(server.contract.checkSchema('FeedEventView', event)).toBeNull();
+    expect(server.contract.checkSchema('FeedEventView', { ...event, extra: 1 })).toContain('must NOT have additional properties (extra)');
+    expect(server.contract.checkSchema('FeedEventView', { ...event, occurredAt: 'soon' })).toContain('/occurredAt must match format "date-time"');
+    expect(server.contract.checkSchema('NoSuchSchema', event)).toContain('no schema NoSuchSchema');
     // paths the document does not have are not checked
     expect(server.contract.check('GET', '/dashboard', 200, 'text/html', '<html>')).toBeNull();
   });

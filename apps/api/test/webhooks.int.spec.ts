@@ -392,4 +392,12 @@ describe.each(testStores('The webhooks test'))('webhooks on %s', (_name, open) =
     expect(JSON.stringify(log.map((e) => [e.data, e.metadata]))).not.toContain(SECRET);
     expect((await node.runtime.store.records.get<{ secret: string }>('webhook:W-ok'))!.value.secret).toBe(SECRET);
   });
+
+  test('every answer of this suite was checked against the OpenAPI document', () => {
+    const seen = new Set(node.contract.seen.map(({ operation, status }) => `${operation} ${status}`));
+    for (const answer of [
+      'putWebhook 201', 'putWebhook 200', 'putWebhook 400', 'putWebhook 403', 'putWebhook 415', 'getWebhook 200', 'getWebhook 403', 'getWebhook 404',
+      'listDeliveries 200', 'listDeliveries 400', 'listDeliveries 403', 'listDeliveries 404',
+    ]) expect(seen).toContain(answer);
+  });
 });

@@ -2,17 +2,16 @@
  * Disputes (API.md v1.1): the correction preview (admin, auditor) and the entitlement statement
  * (every role that may read the unit's entitlements), as JSON or a printable page.
  */
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { IntegrityViolation } from '@careledger/event-store';
 import type { FastifyReply } from 'fastify';
-import { IsOptional } from 'class-validator';
 import { Roles } from '../auth/auth.guard';
+import { Problem } from '../dto/answers.dto';
 import { CorrectionDto } from '../dto/commands.dto';
-import { ConsistencyQuery } from '../dto/queries.dto';
-import { IsInstant, IsInstantOrDate } from '../dto/validators';
-import { badRequest, notFound, problem, ProblemException } from '../http/problem';
-import { ApiPreviewResponse, ApiStatementResponse } from '../http/evidence-openapi';
+import { CorrectionPreviewAnswer, StatementAnswer, StatementQuery } from '../dto/evidence.dto';
+import { ApiProblemResponse, PROBLEMS } from '../http/openapi';
+import { badRequest, notFound, problem, PROBLEM_BASE, ProblemException } from '../http/problem';
 import { consistent, Http } from '../http/route';
 import type { RouteContext } from '../http/command-runner';
 import { statementPage } from '../http/statement-page';
@@ -20,18 +19,63 @@ import { Directory, LedgerQueries } from '../ports/ports';
 import { CorrectionPreviews, Statements } from '../ports/evidence-ports';
 import { SerialParam } from './params';
 
-export class StatementQuery extends ConsistencyQuery {
-  /** Business time: an instant with offset, or a date (0:00 in the plan region's zone). Default now. */
-  @IsOptional() @IsInstantOrDate()
-  at?: string;
+const example = (status: number, title: string, code: string, detail: string, extra: Record<string, unknown> = {}) => ({
+  type: `${PROBLEM_BASE}${code}`, title, status, detail, code, ...extra,
+});
 
-  /** What the ledger had recorded by this instant. Default now. */
-  @IsOptional() @IsInstant()
-  knownAt?: string;
+/** POST /v1/corrections/preview: 200 with the preview; the refusals of POST /v1/corrections, nothing recorded. */
+function ApiPreviewResponse() {
+  return applyDecorators(
+    ApiExtraModels(Problem),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'Accepted like every POST; a preview records nothing, so it is never replayed. Send the key you will record the correction with: the preview names the event id the correction will get.',
+      schema: { type: 'string', minLength: 1, maxLength: 200 },
+    }),
+    ApiOkResponse({ type: CorrectionPreviewAnswer, description: 'What the correction would do. Nothing was appended, nothing entered the decision log.' }),
+    ApiProblemResponse(400, {
+      description: 'Malformed body, or an amendment of fields the event does not have (ValidationFailed).',
+      example: example(400, 'Bad Request', 'ValidationFailed', 'The amendment has invalid fields.', { errors: [{ field: 'amendment.cause', message: 'must be one of …' }] }),
+    }),
+    ApiProblemResponse(401, PROBLEMS[401]()),
+    ApiProblemResponse(403, { description: 'Admin and auditor only.', example: example(403, 'Forbidden', 'Forbidden', 'The role sales may not do this.') }),
+    ApiProblemResponse(404, { description: 'No such event (EventNotFound).', example: example(404, 'Not Found', 'EventNotFound', 'No event 6f1c….') }),
+    ApiProblemResponse(409, { description: 'The event is already voided (AlreadyVoided).', example: example(409, 'Conflict', 'AlreadyVoided', 'Event 6f1c… is already voided.') }),
+    ApiProblemResponse(422, {
+      description: 'The correction itself would be refused (NotCorrectable, MaxTermExceeded, ...). Unlike POST /v1/corrections, the refusal is not recorded.',
+      example: example(422, 'Unprocessable Content', 'NotCorrectable', 'A correction cannot be corrected; record a new correction of the original event.', { rule: 'X1' }),
+    }),
+    ApiProblemResponse(503, PROBLEMS[503]()),
+  );
+}
+
+/** GET /v1/devices/{serial}/statement: JSON or a printable HTML page, by Accept. */
+function ApiStatementResponse() {
+  return applyDecorators(
+    ApiExtraModels(Problem, StatementAnswer),
+    ApiOkResponse({
+      description: 'application/json: the statement as data, attested. text/html: the same as a printable page (no outside resources).',
+      content: {
+        'application/json': { schema: { $ref: getSchemaPath(StatementAnswer) } },
+        'text/html': { schema: { type: 'string', description: 'A self-contained HTML page (UTF-8).' } },
+      },
+    }),
+    ApiProblemResponse(400, {
+      description: 'Malformed path or query (ValidationFailed).',
+      example: example(400, 'Bad Request', 'ValidationFailed', 'The request has invalid fields.', { errors: [{ field: 'knownAt', message: 'knownAt must be an ISO-8601 instant with an offset' }] }),
+    }),
+    ApiProblemResponse(401, PROBLEMS[401]()),
+    ApiProblemResponse(403, { description: 'The role may not read the unit.', example: example(403, 'Forbidden', 'Forbidden', 'The role … may not do this.') }),
+    ApiProblemResponse(404, { description: 'The ledger has no record of the unit (DeviceNotFound).', example: example(404, 'Not Found', 'DeviceNotFound', 'The ledger has no record of SN-1.') }),
+    ApiProblemResponse(406, {
+      description: 'Accept names neither application/json nor text/html (NotAcceptable).',
+      example: example(406, 'Not Acceptable', 'NotAcceptable', 'The statement is served as application/json or text/html.'),
+    }),
+  );
 }
 
 @ApiTags('corrections')
-@ApiBearerAuth()
 @Controller('v1/corrections/preview')
 export class CorrectionPreviewController {
   constructor(
@@ -46,7 +90,7 @@ export class CorrectionPreviewController {
     summary: 'What POST /v1/corrections with this body would do, without doing it: the entitlement fields it would change in every unit of the chain, the past decisions it would turn, the X2 conflicts it would raise. Nothing is appended; nothing enters the decision log.',
   })
   @ApiPreviewResponse()
-  async preview(@Body() dto: CorrectionDto, @Http() { request, principal }: RouteContext) {
+  async previewCorrection(@Body() dto: CorrectionDto, @Http() { request, principal }: RouteContext) {
     const key = request.headers['idempotency-key'];
     const idempotencyKey = typeof key === 'string' ? key : null;
     if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
@@ -63,7 +107,6 @@ export class CorrectionPreviewController {
 }
 
 @ApiTags('devices')
-@ApiBearerAuth()
 @Controller('v1/devices/:serial/statement')
 export class StatementController {
   constructor(
@@ -77,7 +120,7 @@ export class StatementController {
     summary: 'An entitlement statement of the unit at `at` as known at `knownAt`, for a customer or an arbiter: with Accept: text/html a printable page, with application/json the same as data plus the events it rests on, their hashes, a signed checkpoint covering them and the node\'s attestation (check it with `careledger verify-statement`).',
   })
   @ApiStatementResponse()
-  async statement(
+  async getStatement(
     @Param('serial', SerialParam) serial: string,
     @Query() query: StatementQuery,
     @Headers('accept') accept: string | undefined,

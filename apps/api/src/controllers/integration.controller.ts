@@ -6,17 +6,15 @@
  * the runtime's dispatcher (libs/runtime/src/webhooks.ts).
  */
 import { Body, Controller, Get, Inject, Injectable, OnModuleDestroy, Param, PipeTransform, Put, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { FeedPage, WEBHOOK_ID } from '@careledger/runtime';
 import { Roles } from '../auth/auth.guard';
-import { DeliveriesQuery, FeedQuery, WebhookDto } from '../dto/integration.dto';
+import { DeliveriesPage, DeliveriesQuery, FeedEventView, FeedPageView, FeedQuery, WebhookDto, WebhookView } from '../dto/integration.dto';
 import { AppLogger } from '../http/logger';
 import { Problem } from '../dto/answers.dto';
-import { ApiProblemResponse } from '../http/openapi';
+import { ApiProblemResponse, ApiReadResponse, PROBLEMS } from '../http/openapi';
 import { badRequest, notCaughtUp, notFound, PROBLEM_BASE } from '../http/problem';
 import { EventFeed, WebhookDirectory } from '../ports/integration-ports';
 import { cursorOf, nextCursor } from './params';
@@ -26,193 +24,22 @@ export const FEED_HEARTBEAT_MS = 15_000;
 /** Events an event stream reads from the log copy at a time. */
 const STREAM_BATCH = 500;
 const POSITION = /^\d{1,20}$/;
-const POSITION_DOC = 'A global position of the log (decimal string). Compare positions; never subtract them (on EventStoreDB they are byte offsets).';
-
-// ---------------------------------------------------------------------------------------------
-// OpenAPI classes (documentation only)
-
-export class FeedEventView {
-  @ApiProperty({ description: POSITION_DOC, example: '1042' })
-  position: string;
-
-  @ApiProperty()
-  eventId: string;
-
-  @ApiProperty({ example: 'plan-plan-7f3c2a' })
-  streamId: string;
-
-  @ApiProperty({ description: 'The event\'s revision in its stream (0 = first).', type: 'integer' })
-  revision: number;
-
-  @ApiProperty({ description: 'The event type, including the ledger\'s decision facts (CommandRefused, CommandRepeated).', example: 'PlanPurchased' })
-  type: string;
-
-  @ApiProperty({ description: 'When it happened (business time).' })
-  occurredAt: string;
-
-  @ApiProperty({ description: 'When the ledger recorded it (millisecond precision).' })
-  recordedAt: string;
-
-  @ApiProperty()
-  actor: string;
-
-  @ApiProperty()
-  correlationId: string;
-
-  @ApiProperty({ nullable: true, type: String })
-  causationId: string | null;
-
-  @ApiProperty({ description: 'The event\'s data, as its type defines it.', type: 'object', additionalProperties: true })
-  data: Record<string, unknown>;
-
-  @ApiProperty({ description: 'The chain hash the store stamped on the event (sha256 hex).', nullable: true, type: String })
-  hash: string | null;
-}
-
-export class FeedPageView {
-  @ApiProperty({ type: () => FeedEventView, isArray: true, description: 'In global order.' })
-  events: FeedEventView[];
-
-  @ApiProperty({
-    description: `Pass as \`after\` for the next page: the last event's position, or (with \`types\`) the last position examined; \`after\` itself on an empty page. ${POSITION_DOC}`,
-  })
-  next: string;
-}
-
-export class PendingDeliveryView {
-  @ApiProperty({ description: POSITION_DOC })
-  position: string;
-
-  @ApiProperty()
-  eventId: string;
-
-  @ApiProperty()
-  type: string;
-
-  @ApiProperty({ description: 'The delivery id (X-CareLedger-Delivery): the same on every retry of this event.' })
-  deliveryId: string;
-
-  @ApiProperty({ type: 'integer', description: 'Attempts made for this event so far.' })
-  attempts: number;
-}
-
-export class WebhookView {
-  @ApiProperty()
-  webhookId: string;
-
-  @ApiProperty({ description: 'Where deliveries are POSTed.' })
-  url: string;
-
-  @ApiProperty({ description: 'The event types delivered; null for every event.', type: String, isArray: true, nullable: true })
-  types: string[] | null;
-
-  @ApiProperty()
-  createdAt: string;
-
-  @ApiProperty()
-  updatedAt: string;
-
-  @ApiProperty({ enum: ['active', 'paused'], description: 'paused: it kept failing and is not retried until an admin PUTs it again.' })
-  status: string;
-
-  @ApiProperty({ nullable: true, type: String })
-  pausedAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String, description: 'Why it paused.' })
-  pausedReason: string | null;
-
-  @ApiProperty({ nullable: true, type: String, description: 'When an admin last resumed it.' })
-  resumedAt: string | null;
-
-  @ApiProperty({ description: `Every event up to this position was delivered (or is not of its types). ${POSITION_DOC}` })
-  position: string;
-
-  @ApiProperty({ type: 'integer' })
-  delivered: number;
-
-  @ApiProperty({ type: 'integer', description: 'Delivery attempts made (successful or not).' })
-  attempts: number;
-
-  @ApiProperty({ type: 'integer' })
-  consecutiveFailures: number;
-
-  @ApiProperty({ nullable: true, type: String })
-  failingSince: string | null;
-
-  @ApiProperty({ nullable: true, type: String, description: 'When the failing event is tried again.' })
-  nextAttemptAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  lastSuccessAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  lastFailureAt: string | null;
-
-  @ApiProperty({ nullable: true, type: String })
-  lastError: string | null;
-
-  @ApiProperty({ nullable: true, type: () => PendingDeliveryView, description: 'The event being retried.' })
-  pending: PendingDeliveryView | null;
-
-  @ApiProperty({ nullable: true, type: String, description: 'The node delivering it now (holding its lease); null when none is.' })
-  deliveringNode: string | null;
-}
-
-export class DeliveryAttemptView {
-  @ApiProperty({ type: 'integer', description: 'The attempt\'s sequence number for this webhook.' })
-  seq: number;
-
-  @ApiProperty({ description: 'The same for every attempt of one event: receivers deduplicate on it.' })
-  deliveryId: string;
-
-  @ApiProperty()
-  webhookId: string;
-
-  @ApiProperty()
-  eventId: string;
-
-  @ApiProperty({ description: POSITION_DOC })
-  position: string;
-
-  @ApiProperty()
-  type: string;
-
-  @ApiProperty({ type: 'integer', description: 'The n-th attempt for this event.' })
-  attempt: number;
-
-  @ApiProperty()
-  at: string;
-
-  @ApiProperty({ type: 'integer' })
-  durationMs: number;
-
-  @ApiProperty({ description: 'The node that made the attempt.' })
-  node: string;
-
-  @ApiProperty({ enum: ['delivered', 'failed'] })
-  outcome: string;
-
-  @ApiPropertyOptional({ nullable: true, type: 'integer', description: 'The receiver\'s HTTP status; null when no answer came.' })
-  status: number | null;
-
-  @ApiPropertyOptional({ nullable: true, type: String })
-  error: string | null;
-}
-
-export class DeliveriesPage {
-  @ApiProperty({ type: () => DeliveryAttemptView, isArray: true, description: 'Newest first; the last 200 attempts are kept.' })
-  items: DeliveryAttemptView[];
-
-  @ApiProperty({ description: 'Pass as cursor for older attempts; null on the last page.', nullable: true, type: String })
-  nextCursor: string | null;
-}
 
 const problems = {
-  400: { description: 'Malformed path, query, header or body: `errors` names each field (ValidationFailed).', example: { type: `${PROBLEM_BASE}ValidationFailed`, title: 'Bad Request', status: 400, detail: 'The request has invalid fields.', code: 'ValidationFailed', errors: [{ field: 'url', message: 'url must be an absolute http or https URL' }] } },
-  401: { description: 'No valid Bearer token.', example: { type: `${PROBLEM_BASE}Unauthorized`, title: 'Unauthorized', status: 401, detail: 'A valid Bearer token is required.', code: 'Unauthorized' } },
+  400: { description: 'Malformed path, header or body: `errors` names each field (ValidationFailed).', example: { type: `${PROBLEM_BASE}ValidationFailed`, title: 'Bad Request', status: 400, detail: 'The request has invalid fields.', code: 'ValidationFailed', errors: [{ field: 'url', message: 'url must be an absolute http or https URL' }] } },
   403: { description: 'The role may not do this.', example: { type: `${PROBLEM_BASE}Forbidden`, title: 'Forbidden', status: 403, detail: 'The role integration may not do this.', code: 'Forbidden' } },
-  404: { description: 'No such webhook (WebhookNotFound).', example: { type: `${PROBLEM_BASE}WebhookNotFound`, title: 'Not Found', status: 404, detail: 'No webhook W-1.', code: 'WebhookNotFound' } },
   503: { description: 'The read models have not reached what this read needs (NotCaughtUp), or the store is unreachable (StoreUnavailable).', example: { type: `${PROBLEM_BASE}NotCaughtUp`, title: 'Service Unavailable', status: 503, detail: 'The read models have not reached the position this read needs yet; retry shortly.', code: 'NotCaughtUp' } },
+};
+
+/** The feed as text/event-stream (HTML Living Standard, "Server-sent events"): what the stream carries. */
+const EVENT_STREAM = {
+  schema: {
+    type: 'string',
+    description: 'UTF-8 server-sent events, open until the client or the server closes them: first `retry: 3000` and a comment; then one message per event in global order, '
+      + '`id:` its position (what Last-Event-ID resumes after), `event:` its type and `data:` the event as one line of JSON, a FeedEventView '
+      + '(#/components/schemas/FeedEventView, the same as in a page); when idle, a `: heartbeat` comment every 15 s, with an `id:` line (and no event) when a types filter skipped events since.',
+  },
+  example: 'retry: 3000\n: CareLedger event feed after position 1041\n\nid: 1042\nevent: PlanPurchased\ndata: {"position":"1042","eventId":"…","streamId":"plan-…","revision":0,"type":"PlanPurchased",…}\n\n: heartbeat\n\n',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -228,8 +55,7 @@ export class WebhookIdParam implements PipeTransform<string, string> {
 const wantsStream = (accept: string | undefined) => typeof accept === 'string' && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
 
 @ApiTags('integration')
-@ApiBearerAuth()
-@ApiExtraModels(Problem, FeedPageView)
+@ApiExtraModels(Problem, FeedPageView, FeedEventView)
 @Controller('v1')
 export class IntegrationController implements OnModuleDestroy {
   /** Aborted when the app shuts down: waits end at once and event streams are closed. */
@@ -260,14 +86,14 @@ export class IntegrationController implements OnModuleDestroy {
     description: 'A page of events `{ events, next }` (application/json), or an event stream (text/event-stream).',
     content: {
       'application/json': { schema: { $ref: getSchemaPath(FeedPageView) } },
-      'text/event-stream': { schema: { type: 'string' }, example: 'id: 1042\nevent: PlanPurchased\ndata: {"position":"1042","eventId":"…","type":"PlanPurchased",…}\n\n: heartbeat\n\n' },
+      'text/event-stream': EVENT_STREAM,
     },
   })
-  @ApiProblemResponse(400, problems[400])
-  @ApiProblemResponse(401, problems[401])
+  @ApiProblemResponse(400, PROBLEMS[400]('query or Last-Event-ID'))
+  @ApiProblemResponse(401, PROBLEMS[401]())
   @ApiProblemResponse(403, problems[403])
   @ApiProblemResponse(503, problems[503])
-  async read(@Query() q: FeedQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async readFeed(@Query() q: FeedQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const stream = wantsStream(request.headers.accept);
     const lastEventId = request.headers['last-event-id'];
     if (stream && lastEventId !== undefined && (typeof lastEventId !== 'string' || !POSITION.test(lastEventId))) {
@@ -361,9 +187,9 @@ export class IntegrationController implements OnModuleDestroy {
   @ApiCreatedResponse({ type: WebhookView, description: 'Created.' })
   @ApiOkResponse({ type: WebhookView, description: 'Replaced (and resumed when it was paused).' })
   @ApiProblemResponse(400, problems[400])
-  @ApiProblemResponse(401, problems[401])
+  @ApiProblemResponse(401, PROBLEMS[401]())
   @ApiProblemResponse(403, problems[403])
-  async put(@Param('webhookId', WebhookIdParam) webhookId: string, @Body() dto: WebhookDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async putWebhook(@Param('webhookId', WebhookIdParam) webhookId: string, @Body() dto: WebhookDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const { created, view } = await this.webhooks.put(webhookId, { url: dto.url, types: dto.types ? [...dto.types] : null, secret: dto.secret });
     reply.status(created ? 201 : 200);
     return view;
@@ -372,12 +198,8 @@ export class IntegrationController implements OnModuleDestroy {
   @Get('webhooks/:webhookId')
   @Roles()
   @ApiOperation({ summary: 'A webhook and where its delivery stands (admin); never its secret.' })
-  @ApiOkResponse({ type: WebhookView, description: 'The webhook.' })
-  @ApiProblemResponse(400, problems[400])
-  @ApiProblemResponse(401, problems[401])
-  @ApiProblemResponse(403, problems[403])
-  @ApiProblemResponse(404, problems[404])
-  async get(@Param('webhookId', WebhookIdParam) webhookId: string) {
+  @ApiReadResponse(WebhookView, { notFound: 'WebhookNotFound', description: 'The webhook.' })
+  async getWebhook(@Param('webhookId', WebhookIdParam) webhookId: string) {
     const view = await this.webhooks.get(webhookId);
     if (!view) throw notFound('WebhookNotFound', `No webhook ${webhookId}.`);
     return view;
@@ -386,12 +208,8 @@ export class IntegrationController implements OnModuleDestroy {
   @Get('webhooks/:webhookId/deliveries')
   @Roles('auditor')
   @ApiOperation({ summary: 'A webhook\'s delivery attempts, newest first (the last 200 are kept), paginated by cursor (admin, auditor).' })
-  @ApiOkResponse({ type: DeliveriesPage, description: 'A page of attempts, `{ items, nextCursor }`.' })
-  @ApiProblemResponse(400, problems[400])
-  @ApiProblemResponse(401, problems[401])
-  @ApiProblemResponse(403, problems[403])
-  @ApiProblemResponse(404, problems[404])
-  async deliveries(@Param('webhookId', WebhookIdParam) webhookId: string, @Query() q: DeliveriesQuery) {
+  @ApiReadResponse(DeliveriesPage, { notFound: 'WebhookNotFound', description: 'A page of attempts, `{ items, nextCursor }`.' })
+  async listDeliveries(@Param('webhookId', WebhookIdParam) webhookId: string, @Query() q: DeliveriesQuery) {
     const page = await this.webhooks.deliveries(webhookId, { before: cursorOf(q.cursor), limit: q.limit === undefined ? 50 : Number(q.limit) });
     if (!page) throw notFound('WebhookNotFound', `No webhook ${webhookId}.`);
     return { items: page.items, nextCursor: nextCursor(page.next) };

@@ -1,8 +1,9 @@
 /**
  * The OpenAPI document (served at /docs-json) and the decorators that put answers and problems on
  * routes. The schemas come from the classes themselves: request bodies in dto/commands.dto.ts,
- * queries in dto/queries.dto.ts, answers in dto/answers.dto.ts and dto/views.dto.ts, described by
- * the swagger CLI plugin (nest-cli.json; under jest apps/api/test/swagger-plugin.transform.js).
+ * queries in dto/queries.dto.ts, answers in dto/answers.dto.ts and dto/views.dto.ts (the dispute
+ * and integration routes: dto/evidence.dto.ts, dto/integration.dto.ts), described by the swagger
+ * CLI plugin (nest-cli.json; under jest apps/api/test/swagger-plugin.transform.js).
  *
  * How a route documents itself:
  * - the method's name is its operationId (`approveClaim`, `getPlan`): unique and readable;
@@ -157,6 +158,7 @@ const TAGS: [string, string][] = [
   ['service centers', 'The directory of service centers, their dashboards and claim queues.'],
   ['corrections', 'Corrections of recorded facts (RULES X1) and the scheduled sweep.'],
   ['audit', 'The event log, the decision log, integrity and signed checkpoints (auditor).'],
+  ['integration', 'The event feed (pages, long-poll, text/event-stream) and webhooks, for systems that follow the log.'],
   ['operations', 'Health, readiness and metrics.'],
   ['session', 'Who the caller is.'],
 ];
