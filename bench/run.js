@@ -16,10 +16,12 @@
  * Options: --quick | --full | --devices N | --pool N | --seed S | --seconds S | --connections C
  *          --concurrency C (seeding) | --seed-workers W | --dist (run the built output instead of the TS sources)
  *          --profile (CPU-profile the API server and the rebuild) | --keep (keep the run directory)
+ *          --no-postgres (skip the commands on PostgreSQL; they run on CARELEDGER_DATABASE_URL, or on a
+ *          throwaway cluster from .ci/postgres.sh when PostgreSQL is installed, and are skipped otherwise)
  *          --dir DIR (where the run's databases go; default a fresh directory under bench/results/)
  */
 'use strict';
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 const os = require('node:os');
@@ -29,6 +31,10 @@ const autocannon = require('autocannon');
 const Database = require('better-sqlite3');
 
 const ROOT = resolve(__dirname, '..');
+/** The children's environment: the SQLite runs never follow a store the shell points at. */
+const BASE_ENV = { ...process.env };
+delete BASE_ENV.CARELEDGER_DATABASE_URL;
+delete BASE_ENV.EVENTSTORE_CONNECTION_STRING;
 const RESULTS = join(__dirname, 'results');
 const REGISTER = join(ROOT, 'libs', 'testing', 'register.js');
 
@@ -66,6 +72,7 @@ function options() {
       dist: { type: 'boolean' },
       profile: { type: 'boolean' },
       keep: { type: 'boolean' },
+      'no-postgres': { type: 'boolean' },
       dir: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -92,6 +99,7 @@ function options() {
     dist: Boolean(values.dist),
     profile: Boolean(values.profile),
     keep: Boolean(values.keep),
+    postgres: !values['no-postgres'],
     dir: values.dir ? resolve(values.dir) : join(RESULTS, `run-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };
 }
@@ -112,7 +120,7 @@ function entry(o, app) {
 /** Runs a node child to completion; resolves with its last stdout line parsed as JSON. */
 function runNode(args, { env = {}, passStderr = true } = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', passStderr ? 'inherit' : 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', passStderr ? 'inherit' : 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -157,7 +165,7 @@ async function waitFor(url, predicate = () => true, timeoutMs = 60_000) {
 
 /** Starts a server child; resolves once `readyUrl` answers. */
 async function startServer(args, env, readyUrl, predicate) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((r) => child.once('exit', r));
   try {
     await Promise.race([waitFor(readyUrl, predicate), exited.then((code) => Promise.reject(new Error(`server exited with ${code}`)))]);
@@ -230,6 +238,110 @@ function shuffled(items, seed) {
     [a[i], a[j]] = [a[j], a[i]];
   }
   return a;
+}
+
+/** Approvals then renewals against a running API: each request approves a different open claim / renews a different plan. */
+async function measureCommands(api, base, manifest, centerToken, salesToken, common, duration) {
+  const approvals = manifest.approvable;
+  let a = 0;
+  const approveRequests = [{
+    method: 'POST',
+    setupRequest: (req) => {
+      const c = approvals[a++];
+      if (!c) return req;
+      return { ...req, path: `/v1/claims/${c.claimId}/approval`, headers: { 'content-type': 'application/json', authorization: `Bearer ${centerToken.get(c.centerId)}` }, body: JSON.stringify({ at: c.at }) };
+    },
+  }];
+  const approve = await measured(api, { ...common, url: base, requests: approveRequests, amount: approvals.length }, duration * 1000);
+  log(`      claim approvals: ${approve.rps} req/s, p50 ${approve.p50Ms} ms, p99 ${approve.p99Ms} ms, ${approve.serverCpuUsPerRequest} µs server CPU per request (${approve.ok} approved, ${approve.non2xx} non-2xx)`);
+  const renewals = manifest.renewable;
+  let r = 0;
+  const renewRequests = [{
+    method: 'POST',
+    setupRequest: (req) => {
+      const p = renewals[r++];
+      if (!p) return req;
+      return { ...req, path: `/v1/plans/${p.planId}/renewals`, headers: { 'content-type': 'application/json', authorization: `Bearer ${salesToken}` }, body: JSON.stringify({ purchasedAt: p.purchasedAt, orderId: p.orderId }) };
+    },
+  }];
+  const renew = await measured(api, { ...common, url: base, requests: renewRequests, amount: renewals.length }, duration * 1000);
+  return { approve, renew };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: the same commands on the PostgreSQL store
+
+/** A PostgreSQL server: CARELEDGER_DATABASE_URL when set, else a throwaway cluster from .ci/postgres.sh when PostgreSQL is installed. */
+function postgresServer() {
+  if (process.env.CARELEDGER_DATABASE_URL) return { url: process.env.CARELEDGER_DATABASE_URL, source: 'CARELEDGER_DATABASE_URL', stop: () => {} };
+  const installed = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')));
+  if (!installed) return { skipped: 'no CARELEDGER_DATABASE_URL and no PostgreSQL installed (Debian: apt-get install postgresql)' };
+  const out = execFileSync('bash', [join(ROOT, '.ci', 'postgres.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+  return {
+    url: env.CARELEDGER_DATABASE_URL,
+    source: 'a throwaway cluster (.ci/postgres.sh: fsync and synchronous_commit on)',
+    stop: () => execFileSync('bash', [join(ROOT, '.ci', 'postgres.sh'), 'stop', env.CARELEDGER_PG_DIR], { stdio: 'ignore' }),
+  };
+}
+
+async function postgresCommands(o, tokensPath, tokens) {
+  const server = postgresServer();
+  if (server.skipped) {
+    log(`[pg] skipped: ${server.skipped}`);
+    return { skipped: server.skipped };
+  }
+  const { Client } = require('pg');
+  const database = `careledger_bench_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: server.url });
+  await admin.connect();
+  const dir = join(o.dir, 'pg');
+  mkdirSync(dir, { recursive: true });
+  const url = new URL(server.url);
+  url.pathname = `/${database}`;
+  const devices = Math.min(o.devices, 20_000);
+  const pool = Math.min(o.pool, Math.floor(devices / 2), 5_000);
+  try {
+    await admin.query(`CREATE DATABASE ${database}`);
+    log(`[pg] seeding ${devices} units into PostgreSQL (${server.source}, database ${database})...`);
+    const manifestPath = join(dir, 'seed.json');
+    const seeded = await runNode(nodeArgs(o, [entry(o, 'cli'), 'seed', '--database-url', url.toString(), '--db', join(dir, 'ledger.sqlite'), '--read-db', join(dir, 'ledger.read.sqlite'),
+      '--devices', String(devices), '--pool', String(pool), '--seed', String(o.seed), '--concurrency', String(o.concurrency), '--manifest', manifestPath, '--no-project', '--quiet']));
+    log(`      ${seeded.events} events from ${seeded.commands} commands in ${seeded.seconds}s (${seeded.commandsPerSecond} commands/s)`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const centers = [...new Set(manifest.approvable.map((a) => a.centerId))];
+    const pgTokens = [...tokens, ...centers.filter((c) => !tokens.some((t) => t.role === `service-center:${c}`)).map((c, i) => ({ token: `bench-pg-center-${String(i).padStart(4, '0')}`, role: `service-center:${c}` }))];
+    writeFileSync(tokensPath, JSON.stringify(pgTokens));
+    const centerToken = new Map(centers.map((c) => [c, pgTokens.find((t) => t.role === `service-center:${c}`).token]));
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const api = await startServer(
+      nodeArgs(o, [entry(o, 'api')]),
+      { CARELEDGER_DATABASE_URL: url.toString(), CARELEDGER_DB: join(dir, 'ledger.sqlite'), CARELEDGER_READ_DB: join(dir, 'ledger.read.sqlite'), PORT: String(port), HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn', CARELEDGER_TOKENS_FILE: tokensPath, CARELEDGER_SWEEP_INTERVAL_SECONDS: '0' },
+      `${base}/health`,
+      (h) => h && h.status === 'ok' && h.projection && h.projection.behind === false,
+    );
+    let measuredCommands;
+    try {
+      log('[pg] HTTP: commands on PostgreSQL...');
+      measuredCommands = await measureCommands(api, base, manifest, centerToken, tokens[1].token, { connections: o.connections, pipelining: 1 }, o.seconds);
+      log(`      renewals: ${measuredCommands.renew.rps} req/s, p50 ${measuredCommands.renew.p50Ms} ms, p99 ${measuredCommands.renew.p99Ms} ms, ${measuredCommands.renew.serverCpuUsPerRequest} µs server CPU per request`);
+    } finally {
+      await api.stop();
+    }
+    return {
+      server: server.source,
+      durability: 'PostgreSQL with fsync and synchronous_commit on; one transaction per group of commands (group commit), the decision in it',
+      dataset: { units: devices, events: seeded.events, commands: seeded.commands, seedCommandsPerSecond: seeded.commandsPerSecond },
+      approveClaim: measuredCommands.approve,
+      renewPlan: measuredCommands.renew,
+    };
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    server.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,31 +486,7 @@ async function main() {
     log(`      entitlements at ${DATED_AT}: ${results.dated.rps} req/s, p50 ${results.dated.p50Ms} ms, p99 ${results.dated.p99Ms} ms, ${results.dated.serverCpuUsPerRequest} µs server CPU per request (${results.dated.non2xx} non-2xx)`);
 
     // commands: each request approves a different open claim / renews a different plan
-    const approvals = manifest.approvable;
-    let a = 0;
-    const approveRequests = [{
-      method: 'POST',
-      setupRequest: (req) => {
-        const c = approvals[a++];
-        if (!c) return req;
-        return { ...req, path: `/v1/claims/${c.claimId}/approval`, headers: { 'content-type': 'application/json', authorization: `Bearer ${centerToken.get(c.centerId)}` }, body: JSON.stringify({ at: c.at }) };
-      },
-    }];
-    results.approve = await measured(api, { ...common, url: base, requests: approveRequests, amount: approvals.length }, duration * 1000);
-    log(`      claim approvals: ${results.approve.rps} req/s, p50 ${results.approve.p50Ms} ms, p99 ${results.approve.p99Ms} ms, ${results.approve.serverCpuUsPerRequest} µs server CPU per request (${results.approve.ok} approved, ${results.approve.non2xx} non-2xx)`);
-
-    const renewals = manifest.renewable;
-    let r = 0;
-    const sales = tokens[1].token;
-    const renewRequests = [{
-      method: 'POST',
-      setupRequest: (req) => {
-        const p = renewals[r++];
-        if (!p) return req;
-        return { ...req, path: `/v1/plans/${p.planId}/renewals`, headers: { 'content-type': 'application/json', authorization: `Bearer ${sales}` }, body: JSON.stringify({ purchasedAt: p.purchasedAt, orderId: p.orderId }) };
-      },
-    }];
-    results.renew = await measured(api, { ...common, url: base, requests: renewRequests, amount: renewals.length }, duration * 1000);
+    Object.assign(results, await measureCommands(api, base, manifest, centerToken, tokens[1].token, common, duration));
     log(`      renewals: ${results.renew.rps} req/s, p50 ${results.renew.p50Ms} ms, p99 ${results.renew.p99Ms} ms, ${results.renew.serverCpuUsPerRequest} µs server CPU per request (${results.renew.ok} renewed, ${results.renew.non2xx} non-2xx)`);
   } finally {
     await api.stop();
@@ -408,6 +496,9 @@ async function main() {
   const helloAfter = await measured(hello, { ...common, url: `http://127.0.0.1:${helloPort}/`, duration });
   await hello.stop();
   log(`      hello-world again: ${helloAfter.rps} req/s, p99 ${helloAfter.p99Ms} ms`);
+
+  // the same commands on PostgreSQL (several nodes' store), when a server is at hand
+  const postgres = o.postgres ? await postgresCommands(o, join(o.dir, 'tokens.pg.json'), tokens) : { skipped: '--no-postgres' };
   const helloRes = helloAfter.rps > helloBefore.rps ? helloAfter : helloBefore;
 
   // results
@@ -417,6 +508,7 @@ async function main() {
     datedReadVsHello: +(results.dated.rps / helloRes.rps).toFixed(3),
     commandVsHello: +(commandRps / helloRes.rps).toFixed(3),
     rebuildVsCeiling: +(rebuilt.eventsPerSecond / ceiling.eventsPerSecond).toFixed(3),
+    commandVsHelloPostgres: postgres.skipped ? null : +(Math.min(postgres.approveClaim.rps, postgres.renewPlan.rps) / helloRes.rps).toFixed(3),
     // not a ratio, but one of the figures the issue asks in this block: the events table and its indexes
     bytesPerEvent: store.bytesPerEventTable ?? store.bytesPerEventFile,
   };
@@ -454,6 +546,7 @@ async function main() {
       durability: 'event store: WAL, synchronous=FULL, group commit; the decision commits with the events (one transaction per command)',
       approveClaim: results.approve,
       renewPlan: results.renew,
+      postgres,
     },
     rebuild: rebuilt,
     asOf: asOf,
@@ -504,6 +597,12 @@ function render(r) {
     ['Entitlement GET at a business date (`at=' + r.datedRead.at + '`)', `${n(r.datedRead.rps)} req/s, p50 ${r.datedRead.p50Ms} ms, p99 ${r.datedRead.p99Ms} ms${cpu(r.datedRead)}`, 'hello-world', `${r.ratios.datedReadVsHello}; ${r.cpuRatios.datedReadVsHello}`, `>= 0.3: ${yes(r.targets.datedReadVsHello)}`],
     ['Claim approval (POST)', `${n(a.rps)} req/s, p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms${cpu(a)}`, 'hello-world', `${ratio(a)}; ${r.cpuRatios.approveClaimVsHello}`, ''],
     ['Renewal (POST)', `${n(w.rps)} req/s, p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms${cpu(w)}`, 'hello-world', `${ratio(w)}; ${r.cpuRatios.renewPlanVsHello}`, `lower of the two >= 0.2: ${yes(r.targets.commandVsHello)}`],
+    ...(r.commands.postgres.skipped
+      ? [['Claim approval and renewal on PostgreSQL', `skipped: ${r.commands.postgres.skipped}`, '', '', '']]
+      : [
+          ['Claim approval on PostgreSQL (POST)', `${n(r.commands.postgres.approveClaim.rps)} req/s, p50 ${r.commands.postgres.approveClaim.p50Ms} ms, p99 ${r.commands.postgres.approveClaim.p99Ms} ms${cpu(r.commands.postgres.approveClaim)}`, `hello-world; ${n(r.commands.postgres.dataset.units)} units, ${n(r.commands.postgres.dataset.events)} events`, `${ratio(r.commands.postgres.approveClaim)}`, ''],
+          ['Renewal on PostgreSQL (POST)', `${n(r.commands.postgres.renewPlan.rps)} req/s, p50 ${r.commands.postgres.renewPlan.p50Ms} ms, p99 ${r.commands.postgres.renewPlan.p99Ms} ms${cpu(r.commands.postgres.renewPlan)}`, 'hello-world', `${ratio(r.commands.postgres.renewPlan)}`, ''],
+        ]),
     ['Full rebuild (child process)', `${n(r.rebuild.eventsPerSecond)} events/s, peak RSS ${r.rebuild.peakRssMiB} MiB`, `raw read+parse ${n(r.baselines.rawReadCeiling.eventsPerSecond)} events/s`, `${r.ratios.rebuildVsCeiling}`, `>= 0.5: ${yes(r.targets.rebuildVsCeiling)}; RSS <= 1 GiB: ${yes(r.targets.rebuildPeakRss)}`],
     ['As-of query (at / knownAt), in-process', `p50 ${r.asOf.p50Ms} ms, p99 ${r.asOf.p99Ms} ms (rounds ${r.asOf.p99MsPerRound.join(' / ')}); ${r.asOf.avgEventsPerUnit} events per unit`, '', '', `p99 <= 5 ms: ${yes(r.targets.asOfP99Ms)}`],
     ['Bytes per stored event',  `${n(r.storage.bytesPerEventFile)} B (whole store file); ${r.storage.bytesPerEventTable === null ? 'n/a' : n(r.storage.bytesPerEventTable)} B (events table + its indexes)`, r.storage.measured, '', `<= 600: ${yes(r.targets.bytesPerEvent)}`],

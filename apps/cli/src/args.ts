@@ -202,6 +202,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
         whyRequired: 'seed writes synthetic units, which can never be removed from a ledger, so it never writes into the live one by default: name a separate store, e.g. --db ./data/seed/careledger.sqlite',
       },
       'read-db': { type: 'string', arg: 'FILE', help: 'its read models (default beside it: *.read.sqlite)' },
+      'database-url': {
+        type: 'string', arg: 'URL',
+        help: 'fill this PostgreSQL database instead (a separate one; never taken from CARELEDGER_DATABASE_URL); --db then only names where the read models and manifest go',
+        check: (v) => (/^postgres(ql)?:\/\//.test(v) ? null : 'must be a postgres:// or postgresql:// URL'),
+      },
       devices: { type: 'string', arg: 'N', help: 'units to generate, each with its own life (required)', check: integer(1) },
       seed: { type: 'string', arg: 'S', help: 'the generator\'s seed (default 1); the same seed gives the same commands and ids', check: integer(0) },
       concurrency: { type: 'string', arg: 'C', help: 'lives in flight at once per process (default 48)', check: integer(1, 10_000) },

@@ -57,6 +57,8 @@ interface Options {
   quiet: boolean;
   /** Set in a worker process: [index, count]. */
   worker: [number, number] | null;
+  /** --database-url: PostgreSQL instead of the --db file. */
+  databaseUrl: string | null;
 }
 
 /** The options, from values args.ts has already checked one by one and against each other. */
@@ -85,6 +87,7 @@ function parse(ctx: CliContext): Options | null {
     manifestPath: (values.manifest as string | undefined) ?? ctx.dbPath.replace(/\.[^./\\]+$/, '') + '.seed.json',
     project: !values['no-project'],
     quiet: Boolean(values.quiet),
+    databaseUrl: typeof values['database-url'] === 'string' ? values['database-url'] : null,
   };
 }
 
@@ -148,7 +151,8 @@ function open(ctx: CliContext, o: Options): Promise<Runtime> {
   return Runtime.open({
     dbPath: ctx.dbPath,
     readDbPath: ctx.readDbPath,
-    eventStoreConnectionString: process.env.EVENTSTORE_CONNECTION_STRING || null,
+    databaseUrl: o.databaseUrl,
+    eventStoreConnectionString: o.databaseUrl ? null : process.env.EVENTSTORE_CONNECTION_STRING || null,
     cataloguePath: process.env.CARELEDGER_CATALOGUE || null,
     synchronous: o.sync,
     project: false,
