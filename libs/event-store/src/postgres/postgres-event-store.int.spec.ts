@@ -331,6 +331,8 @@ if (!url) {
           ['plan-3', 2n],
         ]);
         expect((await store.verifyIntegrity()).ok).toBe(true);
+        // the group ran without savepoints first, then again with one per append once the insert failed
+        expect(store.stats().carefulGroups).toBe(1);
       });
 
       it('a writer that bypasses the append lock is stopped by the unique indexes and reported with the port errors', async () => {

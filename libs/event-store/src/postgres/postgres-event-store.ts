@@ -70,6 +70,7 @@ import {
   DEFAULT_SCHEMA,
   migrate,
   notifyChannel,
+  literal,
   quoteIdent,
   schemaLockKey,
 } from './schema';
@@ -106,6 +107,8 @@ export interface PostgresEventStoreStats {
   appends: number;
   /** Group transactions run again after a lost connection or a serialization failure. */
   retriedGroups: number;
+  /** Groups run again with a savepoint per append, after an insert failed in the database. */
+  carefulGroups: number;
   /** Group commits whose outcome was unknown (connection lost during COMMIT). */
   inDoubtCommits: number;
   /** Appends of such commits that the rerun found already stored: the lost COMMIT had succeeded. */
@@ -275,6 +278,8 @@ function delay(ms: number): Promise<void> {
  * the appends applied so far. An append works on a fork and merges it only once its rows are in.
  */
 class GroupView {
+  /** The server's clock when the group took the append lock (ms). */
+  serverMs = 0;
   private readonly ids = new Map<string, StoredId>();
   private readonly revisions = new Map<string, number | null>();
 
@@ -313,6 +318,19 @@ class GroupView {
   }
 }
 
+/** An insert failed in a group run without savepoints: the transaction is aborted, the group runs again carefully. */
+class InsertFailedUnguarded extends Error {
+  constructor(readonly error: unknown) {
+    super('an insert failed in a group without savepoints');
+  }
+}
+
+interface GroupViewRow {
+  head: { position: string; hash: string; recorded_at: string } | null;
+  ids: { event_id: string; stream_id: string; revision: number; position: string; recorded_at: string }[];
+  revisions: { stream_id: string; revision: number | null }[];
+}
+
 /** One stream part planned by an append: either a dedup answer or rows to insert. */
 type PlannedPart =
   | { kind: 'dedup'; result: AppendResult }
@@ -343,6 +361,7 @@ export class PostgresEventStore extends EventStore {
     groupCommits: 0,
     appends: 0,
     retriedGroups: 0,
+    carefulGroups: 0,
     inDoubtCommits: 0,
     inDoubtFoundCommitted: 0,
     listenerReconnects: 0,
@@ -447,13 +466,22 @@ export class PostgresEventStore extends EventStore {
     let lastError: unknown;
     /** The plans of attempts whose COMMIT was sent and not answered: any of them may have committed. */
     const inDoubtPlans: Outcome[][] = [];
+    // The group runs without a savepoint per append (one round trip each); when an insert fails in
+    // the database, the group is rolled back and run again with savepoints, so only that append fails.
+    let careful = false;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt += 1) {
       const plan: Outcome[] = [];
       const progress = { commitSent: false };
       try {
-        outcomes = await this.runGroup(requests, plan, progress);
+        outcomes = await this.runGroup(requests, plan, progress, careful);
         break;
       } catch (error) {
+        if (error instanceof InsertFailedUnguarded) {
+          careful = true;
+          attempt -= 1;
+          this.counters.carefulGroups += 1;
+          continue;
+        }
         lastError = error;
         const lostConnection = isConnectionError(error);
         if (progress.commitSent && lostConnection) {
@@ -510,24 +538,26 @@ export class PostgresEventStore extends EventStore {
    * does not undo the others), NOTIFY, COMMIT. `plan` receives each append's outcome as it is decided,
    * so a caller can compare it with a rerun when the COMMIT is lost.
    */
-  private async runGroup(requests: PreparedAppend[][], plan: Outcome[], progress: { commitSent: boolean }): Promise<Outcome[]> {
+  private async runGroup(requests: PreparedAppend[][], plan: Outcome[], progress: { commitSent: boolean }, careful: boolean): Promise<Outcome[]> {
     const client = await this.db.connect();
     let broken: unknown = null;
     const onError = (error: unknown) => (broken = error);
     client.on('error', onError);
     try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      // Its own statement: the head read below must take its snapshot after the lock is granted.
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [APPEND_LOCK_CLASS, this.lockKey]);
+      // One round trip: BEGIN and the append lock. The head read below is its own statement, so it
+      // takes its snapshot after the lock is granted (READ COMMITTED: a snapshot per statement).
+      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${APPEND_LOCK_CLASS}, ${this.lockKey})`);
       const view = await this.loadView(client, requests);
       let wrote = false;
       for (const [i, request] of requests.entries()) {
-        plan[i] = await this.applyAppend(client, request, view);
+        plan[i] = await this.applyAppend(client, request, view, careful);
         if (plan[i].ok && (plan[i] as { results: AppendResult[] }).results.some((r) => !r.deduplicated)) wrote = true;
       }
-      if (wrote) await client.query('SELECT pg_notify($1, $2)', [this.channel, view.head.position.toString()]);
       progress.commitSent = true;
-      await client.query('COMMIT');
+      // One round trip: NOTIFY (when something was written) and COMMIT
+      await client.query(
+        wrote ? `SELECT pg_notify(${literal(this.channel)}, ${literal(view.head.position.toString())}); COMMIT` : 'COMMIT',
+      );
       return plan;
     } catch (error) {
       if (broken === null && isConnectionError(error)) broken = error;
@@ -544,27 +574,27 @@ export class PostgresEventStore extends EventStore {
   private async loadView(client: PoolClient, requests: PreparedAppend[][]): Promise<GroupView> {
     const eventIds = requests.flatMap((request) => request.flatMap((part) => part.events.map((e) => e.eventId)));
     const streamIds = [...new Set(requests.flatMap((request) => request.map((part) => part.streamId)))];
-    const head = await client.query<{ position: bigint; hash: string; recorded_at: string }>(this.sql.head);
-    const ids = await client.query<{ event_id: string; stream_id: string; revision: number; position: bigint; recorded_at: string }>(
-      this.sql.idsIn,
-      [eventIds],
+    // one round trip: the head, the server's clock, the group's ids and its streams' revisions
+    const result = await client.query<{ head: GroupViewRow['head']; ms: bigint; ids: GroupViewRow['ids']; revisions: GroupViewRow['revisions'] }>(
+      this.sql.groupView,
+      [eventIds, streamIds],
     );
-    const revisions = await client.query<{ stream_id: string; revision: number | null }>(this.sql.revisionsOf, [streamIds]);
-    const top = head.rows[0];
+    const { head: top, ms, ids, revisions } = result.rows[0];
     const view = new GroupView(
       top
-        ? { position: top.position, hash: top.hash, recordedAtMs: Date.parse(top.recorded_at) }
+        ? { position: BigInt(top.position), hash: top.hash, recordedAtMs: Date.parse(top.recorded_at) }
         : { position: 0n, hash: GENESIS.hash, recordedAtMs: Number.NEGATIVE_INFINITY },
     );
-    for (const row of ids.rows) {
-      view.remember(row.event_id, { streamId: row.stream_id, revision: row.revision, position: row.position, recordedAt: row.recorded_at });
+    view.serverMs = Number(ms);
+    for (const row of ids) {
+      view.remember(row.event_id, { streamId: row.stream_id, revision: row.revision, position: BigInt(row.position), recordedAt: row.recorded_at });
     }
-    for (const row of revisions.rows) view.setRevision(row.stream_id, row.revision);
+    for (const row of revisions) view.setRevision(row.stream_id, row.revision);
     return view;
   }
 
   /** Decides one append (every part) against the view, then writes its rows under a savepoint. */
-  private async applyAppend(client: PoolClient, request: PreparedAppend[], view: GroupView): Promise<Outcome> {
+  private async applyAppend(client: PoolClient, request: PreparedAppend[], view: GroupView, careful: boolean): Promise<Outcome> {
     const fork = view.fork();
     const parts: PlannedPart[] = [];
     try {
@@ -575,9 +605,13 @@ export class PostgresEventStore extends EventStore {
     const writes = parts.filter((p): p is Extract<PlannedPart, { kind: 'write' }> => p.kind === 'write');
     if (writes.length === 0) return { ok: true, results: parts.map((p) => (p as { result: AppendResult }).result) };
 
-    // One round trip: the savepoint and the server's clock, read under the append lock.
-    const opened = (await client.query('SAVEPOINT append; SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::int8 AS ms')) as unknown as QueryResult[];
-    const serverMs = Number((opened[1].rows[0] as { ms: bigint }).ms);
+    // The server's clock read under the append lock: once per group (loadView), or with each
+    // append's savepoint when the group runs carefully.
+    let serverMs = view.serverMs;
+    if (careful) {
+      const opened = (await client.query('SAVEPOINT append; SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::int8 AS ms')) as unknown as QueryResult[];
+      serverMs = Number((opened[1].rows[0] as { ms: bigint }).ms);
+    }
     const recordedAtMs = Math.max(serverMs, fork.head.recordedAtMs + 1);
     const recordedAt = new Date(recordedAtMs).toISOString();
 
@@ -633,9 +667,11 @@ export class PostgresEventStore extends EventStore {
         recordedAt,
         columns.hashes,
       ]);
-      await client.query('RELEASE SAVEPOINT append');
+      if (careful) await client.query('RELEASE SAVEPOINT append');
     } catch (error) {
       if (isConnectionError(error) || isSerializationFailure(error)) throw error;
+      // without a savepoint the transaction is aborted: the group runs again, carefully
+      if (!careful) throw new InsertFailedUnguarded(error);
       await client.query('ROLLBACK TO SAVEPOINT append; RELEASE SAVEPOINT append');
       return { ok: false, error: await this.insertFailure(client, request, error) };
     }
@@ -971,6 +1007,15 @@ function statements(s: string) {
     maxPosition: `SELECT max(position) AS position FROM ${events}`,
     hashAt: `SELECT hash FROM ${events} WHERE position = $1::int8`,
     idsIn: `SELECT event_id, stream_id, revision, position, recorded_at FROM ${events} WHERE event_id = ANY($1::text[])`,
+    // positions as text inside JSON (int8 beyond 2^53 would lose digits as JSON numbers)
+    groupView: `SELECT
+        (SELECT json_build_object('position', h.position::text, 'hash', h.hash, 'recorded_at', h.recorded_at)
+           FROM (SELECT position, hash, recorded_at FROM ${events} ORDER BY position DESC LIMIT 1) h) AS head,
+        floor(extract(epoch FROM clock_timestamp()) * 1000)::int8 AS ms,
+        (SELECT coalesce(json_agg(json_build_object('event_id', i.event_id, 'stream_id', i.stream_id, 'revision', i.revision, 'position', i.position::text, 'recorded_at', i.recorded_at)), '[]'::json)
+           FROM ${events} i WHERE i.event_id = ANY($1::text[])) AS ids,
+        (SELECT coalesce(json_agg(json_build_object('stream_id', s.stream_id, 'revision', (SELECT max(e.revision) FROM ${events} e WHERE e.stream_id = s.stream_id))), '[]'::json)
+           FROM unnest($2::text[]) AS s(stream_id)) AS revisions`,
     revisionsOf: `SELECT s.stream_id, (SELECT max(e.revision) FROM ${events} e WHERE e.stream_id = s.stream_id) AS revision
                   FROM unnest($1::text[]) AS s(stream_id)`,
     revisionOf: `SELECT max(revision) AS revision FROM ${events} WHERE stream_id = $1`,

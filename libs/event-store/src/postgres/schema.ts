@@ -27,6 +27,12 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** A string literal for a statement that cannot take parameters (a multi-statement query); standard_conforming_strings is on. */
+export function literal(value: string): string {
+  if (value.includes('\0')) throw new TypeError('a PostgreSQL literal cannot hold NUL');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
 /**
  * Advisory lock keys, two int4 each: a class (what the lock guards) and the schema's own key, so
  * stores in different schemas of one database never wait for each other.

@@ -124,9 +124,9 @@ export class FaultProxy {
   }
 }
 
-/** A simple-protocol Query message whose text is COMMIT. */
+/** A simple-protocol Query message whose text is, or ends with, COMMIT (the store sends `SELECT pg_notify(...); COMMIT`). */
 function isCommit(message: Buffer): boolean {
   if (message[0] !== 0x51 /* 'Q' */) return false;
   const text = message.subarray(5).toString('utf8').replace(/\0$/, '').trim().replace(/;$/, '').trim();
-  return /^(COMMIT|END)( (WORK|TRANSACTION))?$/i.test(text);
+  return /(^|;\s*)(COMMIT|END)( (WORK|TRANSACTION))?$/i.test(text);
 }
