@@ -13,7 +13,7 @@
  * hash recomputes from its content and previous hash (global chains), links between included
  * neighbours agree, every position is at or before the checkpoint's, the checkpoint and the
  * attestation signatures verify with the given key, and folding the included events with the
- * domain gives the statement's view. What this proves and what it does not: docs-evidence.md.
+ * domain gives the statement's view. What this proves and what it does not: docs/disputes.md.
  */
 import { createPublicKey, KeyObject, verify } from 'node:crypto';
 import {

@@ -20,7 +20,7 @@ if (connectionString) {
   console.warn(
     'EventStoreDB contract tests skipped: EVENTSTORE_CONNECTION_STRING is not set ' +
       '(e.g. esdb://localhost:2113?tls=false with a running EventStoreDB 24.10 node). ' +
-      `The suite writes only streams named ${CONTRACT_STREAM_PREFIX}* and records named cltestrecord-*; see docs-eventstoredb.md.`,
+      `The suite writes only streams named ${CONTRACT_STREAM_PREFIX}* and records named cltestrecord-*; see docs/eventstoredb.md.`,
   );
   describe.skip('EventStore contract: eventstoredb (set EVENTSTORE_CONNECTION_STRING to run)', () => {
     it('runs the contract against a live EventStoreDB node', () => undefined);

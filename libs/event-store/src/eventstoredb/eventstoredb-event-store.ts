@@ -180,7 +180,7 @@ export interface EventStoreDbTuning {
 }
 
 export interface EventStoreDbEventStoreOptions extends EventStoreDbTuning {
-  /** esdb://host:2113?tls=false for an insecure node (see docs-eventstoredb.md). */
+  /** esdb://host:2113?tls=false for an insecure node (see docs/eventstoredb.md). */
   connectionString: string;
 }
 
