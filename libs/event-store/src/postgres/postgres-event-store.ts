@@ -36,7 +36,8 @@
  * commit, and is reported as written (deduplicated: false); otherwise the rerun's own outcome is the
  * true one. Event-id dedup makes the rerun safe either way.
  */
-import { Client, type ClientConfig, type CustomTypesConfig, Pool, type PoolClient, type QueryResult, type QueryResultRow, types as pgTypes } from 'pg';
+import { Client, type ClientConfig, type CustomTypesConfig, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow, types as pgTypes } from 'pg';
+import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   type AppendResult,
@@ -318,6 +319,20 @@ class GroupView {
   }
 }
 
+/**
+ * A named (prepared) statement: each pooled connection parses and plans it once, then only binds
+ * and executes it. The name is the text's digest, so one name never stands for two texts.
+ */
+function prepared(text: string, values: unknown[]): QueryConfig {
+  let name = PREPARED_NAMES.get(text);
+  if (!name) {
+    name = `cl_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    PREPARED_NAMES.set(text, name);
+  }
+  return { name, text, values };
+}
+const PREPARED_NAMES = new Map<string, string>();
+
 /** An insert failed in a group run without savepoints: the transaction is aborted, the group runs again carefully. */
 class InsertFailedUnguarded extends Error {
   constructor(readonly error: unknown) {
@@ -576,8 +591,7 @@ export class PostgresEventStore extends EventStore {
     const streamIds = [...new Set(requests.flatMap((request) => request.map((part) => part.streamId)))];
     // one round trip: the head, the server's clock, the group's ids and its streams' revisions
     const result = await client.query<{ head: GroupViewRow['head']; ms: bigint; ids: GroupViewRow['ids']; revisions: GroupViewRow['revisions'] }>(
-      this.sql.groupView,
-      [eventIds, streamIds],
+      prepared(this.sql.groupView, [eventIds, streamIds]),
     );
     const { head: top, ms, ids, revisions } = result.rows[0];
     const view = new GroupView(
@@ -656,7 +670,7 @@ export class PostgresEventStore extends EventStore {
     }
 
     try {
-      await client.query(this.sql.insert, [
+      await client.query(prepared(this.sql.insert, [
         columns.positions,
         columns.eventIds,
         columns.streamIds,
@@ -666,7 +680,7 @@ export class PostgresEventStore extends EventStore {
         columns.metadata,
         recordedAt,
         columns.hashes,
-      ]);
+      ]));
       if (careful) await client.query('RELEASE SAVEPOINT append');
     } catch (error) {
       if (isConnectionError(error) || isSerializationFailure(error)) throw error;
@@ -740,7 +754,7 @@ export class PostgresEventStore extends EventStore {
     this.assertOpen();
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return (await this.db.query<R>(text, values)).rows;
+        return (await this.db.query<R>(prepared(text, values))).rows;
       } catch (error) {
         if (attempt >= READ_ATTEMPTS || !isConnectionError(error) || this.closed) throw toStoreError(error, what);
         await delay(RETRY_DELAYS_MS[attempt - 1]);
