@@ -413,6 +413,20 @@ describe.each(testStores('The dispute suite'))('disputes on %s', (_name, open) =
     expect((await server.get('/v1/devices/HT-A/statement', null)).status).toBe(401);
   });
 
+  test('a service center gets no statement that rests on another center\'s claims (it is withheld whole, not redacted); an auditor does', async () => {
+    await coveredUnit('ST-W', '2026-03-10T09:00:00-07:00');
+    ok(await server.post('/v1/claims', 'sc2', { claimRef: 'SC2-SECRET-REF', serial: 'ST-W', kind: 'damage', cause: 'collision', incidentAt: '2026-05-01T10:00:00-07:00', openedAt: '2026-05-01T10:00:00-07:00', serviceCenterId: 'SC-2' }), 'open');
+    const withheld = await server.get('/v1/devices/ST-W/statement', 'sc1', { accept: 'application/json' });
+    expectProblemCode(withheld, 403, 'StatementIncludesOtherCenters');
+    expect(JSON.stringify(withheld.body)).not.toContain('SC2-SECRET-REF');
+    expect((await server.get('/v1/devices/ST-W/statement', 'sc1', { accept: 'text/html' })).status).toBe(403);
+    // the center whose claim it is, and the auditor, get it
+    expect((await server.get('/v1/devices/ST-W/statement', 'sc2', { accept: 'application/json' })).status).toBe(200);
+    const audited = await server.get('/v1/devices/ST-W/statement', 'auditor', { accept: 'application/json' });
+    expect(audited.status).toBe(200);
+    expect(JSON.stringify(audited.body)).toContain('SC2-SECRET-REF');
+  });
+
   test('every answer of this suite was checked against the OpenAPI document', () => {
     const seen = new Set(server.contract.seen.map(({ operation, status }) => `${operation} ${status}`));
     for (const answer of [
@@ -421,3 +435,8 @@ describe.each(testStores('The dispute suite'))('disputes on %s', (_name, open) =
     ]) expect(seen).toContain(answer);
   });
 });
+
+function expectProblemCode(answer: { status: number; body: { code?: string; status?: number } }, status: number, code: string): void {
+  expect(answer.status).toBe(status);
+  expect(answer.body).toMatchObject({ status, code });
+}

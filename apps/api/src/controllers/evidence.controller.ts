@@ -6,7 +6,8 @@ import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Inject, Para
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { IntegrityViolation } from '@careledger/event-store';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '../auth/auth.guard';
+import { CurrentPrincipal, Roles } from '../auth/auth.guard';
+import type { Principal } from '../auth/tokens';
 import { Problem } from '../dto/answers.dto';
 import { CorrectionDto } from '../dto/commands.dto';
 import { CorrectionPreviewAnswer, StatementAnswer, StatementQuery } from '../dto/evidence.dto';
@@ -66,7 +67,10 @@ function ApiStatementResponse() {
       example: example(400, 'Bad Request', 'ValidationFailed', 'The request has invalid fields.', { errors: [{ field: 'knownAt', message: 'knownAt must be an ISO-8601 instant with an offset' }] }),
     }),
     ApiProblemResponse(401, PROBLEMS[401]()),
-    ApiProblemResponse(403, { description: 'The role may not read the unit.', example: example(403, 'Forbidden', 'Forbidden', 'The role … may not do this.') }),
+    ApiProblemResponse(403, {
+      description: 'The role may not read the unit (Forbidden); or, for a service-center token, the statement would carry another center\'s claims (StatementIncludesOtherCenters): a statement is issued whole, so an auditor or admin issues it.',
+      example: example(403, 'Forbidden', 'StatementIncludesOtherCenters', 'The statement of SN-1 rests on claims of SC-2; ask an auditor or admin for it.'),
+    }),
     ApiProblemResponse(404, { description: 'The ledger has no record of the unit (DeviceNotFound).', example: example(404, 'Not Found', 'DeviceNotFound', 'The ledger has no record of SN-1.') }),
     ApiProblemResponse(406, {
       description: 'Accept names neither application/json nor text/html (NotAcceptable).',
@@ -125,6 +129,7 @@ export class StatementController {
     @Query() query: StatementQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
   ) {
     const as = negotiate(accept);
     if (!as) throw new ProblemException(problem(406, 'NotAcceptable', 'The statement is served as application/json or text/html.'));
@@ -139,6 +144,17 @@ export class StatementController {
       throw error;
     }
     if (!statement) throw notFound('DeviceNotFound', `The ledger has no record of ${serial}.`);
+    if (principal.role.kind === 'service-center') {
+      // the events must be whole to verify, and another center's claim references, reasons and
+      // staff are not this center's to read (visibility.ts): such a statement is not redacted but withheld
+      const own = principal.role.centerId;
+      const others = otherCenters(statement.events, own);
+      if (others.length > 0) {
+        throw new ProblemException(
+          problem(403, 'StatementIncludesOtherCenters', `The statement of ${serial} rests on claims of ${others.join(', ')}, which ${own} may not read in full; ask an auditor or admin for it.`),
+        );
+      }
+    }
     reply.header('Vary', 'Accept');
     reply.header('Cache-Control', 'no-store');
     if (as === 'json') return statement;
@@ -171,4 +187,14 @@ export function negotiate(accept: string | undefined): 'json' | 'html' | null {
   const json = quality('application/json');
   if (html <= 0 && json <= 0) return null;
   return html > json ? 'html' : 'json';
+}
+
+/** The service centers other than `own` whose claims the events open. */
+function otherCenters(events: readonly { type: string; data: unknown }[], own: string): string[] {
+  const centers = new Set<string>();
+  for (const e of events) {
+    const center = e.type === 'ClaimOpened' ? (e.data as { serviceCenterId?: unknown }).serviceCenterId : undefined;
+    if (typeof center === 'string' && center !== own) centers.add(center);
+  }
+  return [...centers].sort();
 }
