@@ -279,7 +279,9 @@ export function programUsage(): string {
     `  ${PROGRAM} <command> --help   that command's options`,
     `  ${PROGRAM} --version          the version`,
     '',
-    'Configuration as the server: CARELEDGER_DB, CARELEDGER_READ_DB, EVENTSTORE_CONNECTION_STRING, CARELEDGER_CATALOGUE.',
+    'Configuration as the server: CARELEDGER_DB, CARELEDGER_READ_DB, CARELEDGER_DATABASE_URL (PostgreSQL),',
+    'EVENTSTORE_CONNECTION_STRING, CARELEDGER_CATALOGUE, CARELEDGER_SIGNING_KEY / CARELEDGER_SIGNING_KEY_FILE, CARELEDGER_TOKENS_FILE',
+    '(seed never reads them: it writes only where --db or --database-url says).',
     'Exit codes: 0 done, 1 the command found a problem (broken chain, unknown serial, ...), 2 a wrong command line,',
     '3 a checkpoint saved outside the store does not hold (verify --checkpoints).',
   ].join('\n');

@@ -152,7 +152,8 @@ function open(ctx: CliContext, o: Options): Promise<Runtime> {
     dbPath: ctx.dbPath,
     readDbPath: ctx.readDbPath,
     databaseUrl: o.databaseUrl,
-    eventStoreConnectionString: o.databaseUrl ? null : process.env.EVENTSTORE_CONNECTION_STRING || null,
+    // never the store the environment points at: synthetic units could never be removed from it
+    eventStoreConnectionString: null,
     cataloguePath: process.env.CARELEDGER_CATALOGUE || null,
     synchronous: o.sync,
     project: false,
