@@ -17,7 +17,7 @@ import { clientErrorHandler, DRAIN_LIMIT_BYTES, frameworkErrors, registerBodyLim
 import { AppLogger } from './http/logger';
 import { MetricsService } from './http/metrics.service';
 import { buildDocument } from './http/openapi';
-import { problem, ProblemException, sendProblem } from './http/problem';
+import { problem, problemCodeOf, ProblemException, sendProblem } from './http/problem';
 
 export interface App {
   app: NestFastifyApplication;
@@ -101,6 +101,7 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: request.method, route }, seconds);
+    if (reply.statusCode === 409 || reply.statusCode === 412) metrics.conflicts.inc({ status: String(reply.statusCode), code: problemCodeOf(reply) ?? 'unknown' });
     if (logger.pino.isLevelEnabled('info')) {
       logger.pino.info({
         reqId: request.id,

@@ -6,7 +6,7 @@ import { OpenWhen, Public, Roles } from '../auth/auth.guard';
 import { MetricsService } from '../http/metrics.service';
 import { Health, Liveness } from '../dto/views.dto';
 import { ApiAuthProblems } from '../http/openapi';
-import { Operations } from '../ports/ports';
+import { LedgerQueries, Operations } from '../ports/ports';
 
 @ApiTags('operations')
 @Controller()
@@ -15,6 +15,7 @@ export class OpsController {
 
   constructor(
     @Inject(Operations) private readonly ops: Operations,
+    @Inject(LedgerQueries) private readonly reads: LedgerQueries,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
@@ -63,10 +64,8 @@ export class OpsController {
   })
   @ApiAuthProblems()
   async getMetrics(@Res({ passthrough: true }) reply: FastifyReply) {
-    const h = await this.ops.health();
-    this.metrics.projectionCheckpoint.set(Number(h.projection.checkpoint));
-    this.metrics.projectionLag.set(h.projection.lagMs / 1000);
+    await this.metrics.refresh(this.reads, this.ops);
     reply.type(this.metrics.registry.contentType);
-    return this.metrics.registry.metrics();
+    return this.metrics.exposition();
   }
 }
