@@ -18,6 +18,7 @@ import { AppLogger } from './http/logger';
 import { MetricsService } from './http/metrics.service';
 import { buildDocument } from './http/openapi';
 import { problem, problemCodeOf, ProblemException, sendProblem } from './http/problem';
+import { CatchUpProgress } from './startup';
 
 export interface App {
   app: NestFastifyApplication;
@@ -35,8 +36,10 @@ export interface App {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 export async function createApp(config: AppConfig, tokens: TokenRegistry, runtime?: Runtime): Promise<App> {
-  const logger = new AppLogger(config.logLevel);
+  const logger = new AppLogger(config.logLevel, config.logFormat);
   const metrics = new MetricsService();
+  // a long log is applied before the node listens: say how far it got, every few seconds
+  const progress = new CatchUpProgress(logger.pino, 5000, Date.now, () => logger.flush());
   const rt =
     runtime ??
     (await Runtime.open({
@@ -53,6 +56,7 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
         metrics.appends.inc();
         metrics.appendLatency.observe(ms / 1000);
       },
+      onApplied: (applied) => progress.applied(applied),
       logger: logger.pino,
     }));
 
