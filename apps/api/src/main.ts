@@ -12,7 +12,7 @@ import { App, createApp } from './app';
 import { loadTokens, secretFileWarnings } from './auth/tokens';
 import { AppConfig, ConfigError, loadConfig, logFormatOf } from './config';
 import { appVersion } from './http/build-info';
-import { banner, listenError, reachable, storeOf } from './startup';
+import { banner, listenError, reachable, registerFirstCenter, storeOf } from './startup';
 
 /** Exit code of a configuration the node cannot start with (the CLI's code for a wrong command line). */
 const EXIT_CONFIG = 2;
@@ -31,9 +31,13 @@ async function main(): Promise<void> {
     { file: config.signingKeyPem ? null : (config.signingKeyFile ?? config.signingKeyDefaultFile), what: 'signing key file' },
   ];
   for (const w of secretFileWarnings(secretFiles)) logger.warn({ file: w.file, mode: w.mode }, w.message);
-  const center: { centerId: string; region: string } | null = null;
+  let center: { centerId: string; region: string } | null = null;
   if (tokens.generated) {
     logger.warn({ tokensFile: tokens.file }, `No CARELEDGER_TOKENS_FILE: wrote fresh random tokens (admin, sales, device-registry, auditor, service-center:SC-1) to ${tokens.file}`);
+    // the generated service-center token's center goes into the directory before the port opens, so its first claim has a service region (R6)
+    const first = await registerFirstCenter(runtime, Math.max(config.readWaitMs, 60_000));
+    center = first;
+    logger.info(first, first.registered ? `registered service center ${first.centerId} in region ${first.region} (change it with PUT /v1/service-centers/${first.centerId})` : `service center ${first.centerId} is in the directory already (region ${first.region})`);
   }
   try {
     await app.listen({ port: config.port, host: config.host });

@@ -5,6 +5,7 @@
  * token a first start generates.
  */
 import { hostname } from 'node:os';
+import type { Runtime } from '@careledger/runtime';
 import type { AppliedProgress } from '@careledger/runtime';
 import { AppConfig, ConfigError } from './config';
 
@@ -174,4 +175,27 @@ export function listenError(error: unknown, config: AppConfig): ConfigError | nu
     return new ConfigError('HOST', `HOST=${config.host} is not an address of this machine: set HOST to one of its addresses, 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`);
   }
   return null;
+}
+
+/**
+ * The service center a first start generates a token for, and the region it is registered in: the
+ * region of the README's examples. An admin changes it with PUT /v1/service-centers/SC-1.
+ */
+export const FIRST_CENTER = { centerId: 'SC-1', name: 'Service center SC-1', region: 'US' } as const;
+
+/**
+ * Registers FIRST_CENTER in the directory through the ledger (RegisterServiceCenter), so that its
+ * token's claims are decided against a service region (RULES R6) instead of an unknown one. The
+ * decision is keyed (a stable Idempotency-Key of the system actor): a second first start, after the
+ * tokens file was removed, finds it and does not record it again; a center already in the directory
+ * (registered by an admin, maybe in another region) is left as it is.
+ */
+export async function registerFirstCenter(runtime: Runtime, waitMs: number): Promise<{ centerId: string; region: string; registered: boolean }> {
+  const { centerId, name, region } = FIRST_CENTER;
+  if (!(await runtime.catchUpToHead(waitMs))) throw new Error(`the read models did not catch up with the log within ${waitMs} ms`);
+  const known = runtime.reads.centers.center(centerId);
+  if (known) return { centerId, region: known.region, registered: false };
+  const ctx = { actor: 'system:first-start', tokenId: 'system:first-start', correlationId: 'first-start', idempotencyKey: `register-service-center:${centerId}` };
+  const result = await runtime.ledger.execute({ type: 'RegisterServiceCenter', centerId, name, region, at: runtime.clock.now().toISOString() }, ctx);
+  return { centerId, region, registered: !result.repeat };
 }

@@ -171,7 +171,7 @@ describe('starting the built app', () => {
         `  dashboard  http://127.0.0.1:${port}/dashboard`,
         `  docs       http://127.0.0.1:${port}/docs (OpenAPI document: http://127.0.0.1:${port}/docs-json)`,
         `  store      sqlite: ${db} (read models: ${join(dir, 'data', 'ledger.read.sqlite')})`,
-        expect.stringMatching(new RegExp(`^ {2}tokens {5}${join(dir, 'data', 'tokens.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(written now: .*SC-1\\)$`)),
+        expect.stringMatching(new RegExp(`^ {2}tokens {5}${join(dir, 'data', 'tokens.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(written now: .*SC-1 is in the directory in region US\\)$`)),
       ]);
       // nothing on standard output is JSON; the URL it gives answers
       expect(run.stdout().split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
@@ -205,4 +205,25 @@ describe('starting the built app', () => {
       expect(await stop(run)).toBe(0);
     }
   }, 30_000);
+
+  test('a first start again (the tokens file removed) leaves SC-1 as the directory has it: registered once', async () => {
+    const first = start(dir, { LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: String(await freePort()) });
+    await waitForLine(first, /is listening on/);
+    expect(first.stdout()).toContain('registered service center SC-1 in region US');
+    expect(await stop(first)).toBe(0);
+    rmSync(join(dir, 'data', 'tokens.json'));
+    const port = await freePort();
+    const again = start(dir, { LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: String(port) });
+    try {
+      await waitForLine(again, /is listening on/);
+      expect(again.stdout()).toContain('service center SC-1 is in the directory already (region US)');
+      const tokens = JSON.parse(readFileSync(join(dir, 'data', 'tokens.json'), 'utf8')) as { token: string; role: string }[];
+      const auditor = tokens.find((t) => t.role === 'auditor')!.token;
+      const events = await fetch(`http://127.0.0.1:${port}/v1/audit/events?type=ServiceCenterRegistered`, { headers: { authorization: `Bearer ${auditor}` } });
+      const body = (await events.json()) as { items: { actor: string; data: { centerId: string; region: string } }[] };
+      expect(body.items.map((e) => [e.actor, e.data.centerId, e.data.region])).toEqual([['system:first-start', 'SC-1', 'US']]);
+    } finally {
+      expect(await stop(again)).toBe(0);
+    }
+  }, 40_000);
 });
