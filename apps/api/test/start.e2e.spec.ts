@@ -157,6 +157,16 @@ describe('the built app (npm start)', () => {
     }
     expect(missing).toEqual([]);
     expect(operations).toBe(38); // 32, the correction preview and the statement (disputes), the feed and webhooks (integration)
+    // and outside /v1: GET / (the landing answer), /health, /health/live, /health/ready, /metrics
+    const all = Object.values<any>(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+    expect(all).toBe(43);
+    const landing = doc.paths['/'].get;
+    expect(landing.operationId).toBe('getLanding');
+    expect(landing.security).toEqual([]);
+    expect(resolve(landing.responses['200'].content['application/json'].schema).properties).toEqual(
+      expect.objectContaining({ name: expect.any(Object), version: expect.any(Object), links: expect.any(Object) }),
+    );
+    expect(landing.responses['200'].content['text/html'].schema.type).toBe('string');
 
     // every reference resolves
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
