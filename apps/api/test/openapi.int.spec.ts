@@ -113,7 +113,7 @@ describe('the OpenAPI document (issue 10, item 4)', () => {
     expect(doc.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer', description: expect.stringContaining('opaque') } });
     expect(doc.security).toEqual([{ bearer: [] }]);
     const open = operations(doc).filter(({ op }) => Array.isArray(op.security) && op.security.length === 0).map(({ method, path }) => `${method} ${path}`);
-    expect(open.sort()).toEqual(['get /health', 'get /health/live', 'get /health/ready']);
+    expect(open.sort()).toEqual(['get /', 'get /health', 'get /health/live', 'get /health/ready']);
     for (const { op } of operations(doc)) expect(op['x-public']).toBeUndefined();
     expect(doc.paths['/metrics'].get.security).toBeUndefined();
   });
