@@ -10,6 +10,7 @@ import { CorrectionsController, ServiceCentersController } from './controllers/a
 import { DevicesController } from './controllers/devices.controller';
 import { CorrectionPreviewController, StatementController } from './controllers/evidence.controller';
 import { IntegrationController } from './controllers/integration.controller';
+import { LandingController } from './controllers/landing.controller';
 import { MeController } from './controllers/me.controller';
 import { OpsController } from './controllers/ops.controller';
 import { PlansController } from './controllers/plans.controller';
@@ -42,6 +43,7 @@ export class AppModule {
         CorrectionPreviewController,
         StatementController,
         IntegrationController,
+        LandingController,
       ],
       providers: [
         { provide: LedgerCommands, useValue: new RuntimeCommands(runtime) },

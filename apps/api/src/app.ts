@@ -17,7 +17,8 @@ import { clientErrorHandler, DRAIN_LIMIT_BYTES, frameworkErrors, registerBodyLim
 import { AppLogger } from './http/logger';
 import { MetricsService } from './http/metrics.service';
 import { buildDocument } from './http/openapi';
-import { problem, ProblemException, sendProblem } from './http/problem';
+import { problem, problemCodeOf, ProblemException, sendProblem } from './http/problem';
+import { CatchUpProgress } from './startup';
 
 export interface App {
   app: NestFastifyApplication;
@@ -35,8 +36,10 @@ export interface App {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 export async function createApp(config: AppConfig, tokens: TokenRegistry, runtime?: Runtime): Promise<App> {
-  const logger = new AppLogger(config.logLevel);
+  const logger = new AppLogger(config.logLevel, config.logFormat);
   const metrics = new MetricsService();
+  // a long log is applied before the node listens: say how far it got, every few seconds
+  const progress = new CatchUpProgress(logger.pino, 5000, Date.now, () => logger.flush());
   const rt =
     runtime ??
     (await Runtime.open({
@@ -54,6 +57,7 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
         metrics.appends.inc();
         metrics.appendLatency.observe(ms / 1000);
       },
+      onApplied: (applied) => progress.applied(applied),
       logger: logger.pino,
     }));
 
@@ -102,6 +106,7 @@ export async function createApp(config: AppConfig, tokens: TokenRegistry, runtim
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: request.method, route }, seconds);
+    if (reply.statusCode === 409 || reply.statusCode === 412) metrics.conflicts.inc({ status: String(reply.statusCode), code: problemCodeOf(reply) ?? 'unknown' });
     if (logger.pino.isLevelEnabled('info')) {
       logger.pino.info({
         reqId: request.id,

@@ -79,6 +79,30 @@ describe('the built app (npm start)', () => {
     expect(res.status).toBe(201);
   });
 
+  test('the generated service-center token\'s center SC-1 is in the directory (region US): its claims have a service region (R6)', async () => {
+    const tokens = JSON.parse(readFileSync(join(dir, 'data', 'tokens.json'), 'utf8')) as { token: string; role: string }[];
+    const as = (role: string) => ({ authorization: `Bearer ${tokens.find((t) => t.role === role)!.token}`, 'content-type': 'application/json' });
+    const post = async (path: string, role: string, body: unknown) => {
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: as(role), body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const dashboard = (await (await fetch(`${base}/v1/service-centers/SC-1/dashboard`, { headers: as('service-center:SC-1') })).json()) as any;
+    expect(dashboard).toMatchObject({ name: 'Service center SC-1', region: 'US' });
+
+    const at = '2024-05-01T10:00:00-07:00';
+    expect((await post('/v1/plans', 'sales', { term: '1y', model: 'Mavic 3', region: 'US', channel: 'online', purchasedAt: '2024-03-10T09:00:00-07:00', orderId: 'SC1-US', serial: 'SC1-US' })).status).toBe(201);
+    const claim = { kind: 'damage', cause: 'collision', incidentAt: at, openedAt: at, serviceCenterId: 'SC-1' };
+    const opened = await post('/v1/claims', 'service-center:SC-1', { ...claim, claimRef: 'SC1-C1', serial: 'SC1-US' });
+    expect(opened.status).toBe(201);
+    const events = (await (await fetch(`${base}/v1/audit/events?type=ClaimOpened&claimId=${opened.body.claimId}`, { headers: as('auditor') })).json()) as any;
+    expect(events.items[0].data).toMatchObject({ serviceCenterId: 'SC-1', serviceRegion: 'US' });
+
+    // R6 is decided, not skipped: a unit covered in the EU is out of SC-1's region
+    expect((await post('/v1/plans', 'sales', { term: '1y', model: 'Mavic 3', region: 'EU', channel: 'online', purchasedAt: '2024-03-10T09:00:00+01:00', orderId: 'SC1-EU', serial: 'SC1-EU' })).status).toBe(201);
+    const abroad = await post('/v1/claims', 'service-center:SC-1', { ...claim, claimRef: 'SC1-C2', serial: 'SC1-EU' });
+    expect(abroad.body).toMatchObject({ status: 422, code: 'OutOfServiceRegion', rule: 'R6' });
+  });
+
   test('the OpenAPI document has every path with its body schema', async () => {
     const doc = (await (await fetch(`${base}/docs-json`)).json()) as any;
     const paths = Object.keys(doc.paths);
@@ -133,6 +157,16 @@ describe('the built app (npm start)', () => {
     }
     expect(missing).toEqual([]);
     expect(operations).toBe(38); // 32, the correction preview and the statement (disputes), the feed and webhooks (integration)
+    // and outside /v1: GET / (the landing answer), /health, /health/live, /health/ready, /metrics
+    const all = Object.values<any>(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+    expect(all).toBe(43);
+    const landing = doc.paths['/'].get;
+    expect(landing.operationId).toBe('getLanding');
+    expect(landing.security).toEqual([]);
+    expect(resolve(landing.responses['200'].content['application/json'].schema).properties).toEqual(
+      expect.objectContaining({ name: expect.any(Object), version: expect.any(Object), links: expect.any(Object) }),
+    );
+    expect(landing.responses['200'].content['text/html'].schema.type).toBe('string');
 
     // every reference resolves
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);

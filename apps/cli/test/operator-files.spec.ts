@@ -117,7 +117,7 @@ describe('the image (Dockerfile, .dockerignore)', () => {
   });
 
   test.each([
-    '.env', '.env.local', '.env.production', 'apps/api/.env', 'server.log', 'logs/api.log', 'npm-debug.log.1', 'coverage/lcov.info',
+    '.env', '.env.local', '.env.production', 'apps/api/.env', 'server.log', 'logs/api.log', 'logs/api.ndjson', 'npm-debug.log.1', 'coverage/lcov.info',
     'test-artifacts/dashboard/01-lookup.png', 'data/tokens.json', 'data/careledger.sqlite', 'careledger.sqlite-wal', 'docs-desk.md',
     'node_modules/luxon/package.json', 'dist/apps/api/apps/api/src/main.js', '.git', 'bench/results/run.json',
   ])('leaves %s out of the build context', (path) => {

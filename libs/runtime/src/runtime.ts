@@ -58,7 +58,19 @@ export interface RuntimeOptions {
   /** Readiness fails while the read models are further behind the log than this (ms). */
   lagLimitMs?: number;
   onAppended?: (position: bigint, durationMs: number) => void;
+  /**
+   * After each batch the read models applied: the position reached, the batch's size, and the log's
+   * head when the node opened (the host reports catch-up progress with it; called synchronously,
+   * also while a catch-up keeps the event loop busy).
+   */
+  onApplied?: (progress: AppliedProgress) => void;
   logger?: RuntimeLogger;
+}
+
+export interface AppliedProgress {
+  position: bigint;
+  events: number;
+  startHead: bigint;
 }
 
 export function loadCatalogue(path: string | null | undefined): Catalogue {
@@ -143,7 +155,12 @@ export class Runtime {
     const folds = new UnitFolds(options.unitCacheEvents ?? DEFAULT_UNIT_CACHE_EVENTS);
     const runner = new ProjectionRunner(store, readDb, catalogue, LIVE, {
       // the units whose facts a batch changed lose their folds with it (before any read sees the batch)
-      onBatch: (batch) => folds.forget(batch.dirtySerials),
+      onBatch: (batch) => {
+        folds.forget(batch.dirtySerials);
+        if (options.onApplied && holder.runtime) {
+          options.onApplied({ position: batch.position, events: batch.events, startHead: holder.runtime.startHead });
+        }
+      },
       onError: (error) => logger.warn({ err: error }, 'projection runner: the log is unreachable, retrying'),
       onDivergence: async (divergence) => {
         logger.error({ checkpoint: divergence.checkpoint.position.toString(), found: divergence.found, head: divergence.head.toString() }, divergence.message);

@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ConfigError } from '../config';
 
 export type Role =
   | { kind: 'admin' }
@@ -41,6 +42,7 @@ export class TokenRegistry {
 
   constructor(list: { token: string; role: string; name?: string }[]) {
     list.forEach((e, i) => {
+      if (e === null || typeof e !== 'object') throw new Error(`tokens[${i}]: must be an object { token, role }`);
       if (typeof e.token !== 'string' || e.token.length < 8) throw new Error(`tokens[${i}]: token must be a string of at least 8 characters`);
       const role = parseRole(e.role);
       if (!role) throw new Error(`tokens[${i}]: unknown role "${e.role}"`);
@@ -73,18 +75,48 @@ export interface LoadedTokens {
 
 export function loadTokens(tokensFile: string | null, dbPath: string): LoadedTokens {
   const file = tokensFile ?? join(dirname(dbPath), 'tokens.json');
-  if (tokensFile || existsSync(file)) {
-    const list = JSON.parse(readFileSync(file, 'utf8'));
-    if (!Array.isArray(list)) throw new Error(`${file}: expected a JSON array of { token, role }`);
-    return { registry: new TokenRegistry(list), file, generated: false };
-  }
-  const fresh = ['admin', 'sales', 'device-registry', 'auditor', 'service-center:SC-1'].map((role) => ({
+  if (tokensFile || existsSync(file)) return { registry: readTokensFile(file, tokensFile !== null), file, generated: false };
+  const fresh = GENERATED_ROLES.map((role) => ({
     token: randomBytes(24).toString('base64url'),
     role,
   }));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(fresh, null, 2) + '\n', { mode: 0o600 });
   return { registry: new TokenRegistry(fresh), file, generated: true };
+}
+
+/** The roles a first start writes tokens for (the service center's is registered in the directory: main.ts). */
+export const GENERATED_ROLES = ['admin', 'sales', 'device-registry', 'auditor', 'service-center:SC-1'];
+
+const SHAPE = 'a JSON array of { "token", "role", "name" (optional) }';
+
+/** Reads a tokens file; what is wrong with it is a ConfigError naming the file, the variable and the fix. */
+function readTokensFile(file: string, named: boolean): TokenRegistry {
+  const which = named ? `CARELEDGER_TOKENS_FILE names ${file}, which` : `The tokens file ${file}, beside CARELEDGER_DB,`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError('CARELEDGER_TOKENS_FILE', `${which} does not exist: create it (${SHAPE}), or unset CARELEDGER_TOKENS_FILE to have fresh tokens written beside the database on this start.`);
+    }
+    const reason =
+      code === 'EACCES' || code === 'EPERM' ? `may not be read by this user (uid ${process.getuid?.() ?? '?'})` : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(error)})`;
+    throw new ConfigError('CARELEDGER_TOKENS_FILE', `${which} ${reason}: point CARELEDGER_TOKENS_FILE at a file this user can read (${SHAPE}; mode 600).`);
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('CARELEDGER_TOKENS_FILE', `${which} is not valid JSON (${(error as Error).message}): fix it; it is ${SHAPE}.`);
+  }
+  if (!Array.isArray(list)) throw new ConfigError('CARELEDGER_TOKENS_FILE', `${which} is not a JSON array: make it ${SHAPE}.`);
+  try {
+    return new TokenRegistry(list as { token: string; role: string; name?: string }[]);
+  } catch (error) {
+    throw new ConfigError('CARELEDGER_TOKENS_FILE', `${which} has a bad entry (${(error as Error).message}): fix it; roles are admin, sales, device-registry, auditor, integration and service-center:<id>.`);
+  }
 }
 
 /**

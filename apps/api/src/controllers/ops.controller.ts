@@ -1,22 +1,38 @@
 /** Liveness and readiness with projection lag (public, as probes expect), and Prometheus metrics (a token, unless opened). */
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, OnApplicationBootstrap, OnApplicationShutdown, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { OpenWhen, Public, Roles } from '../auth/auth.guard';
 import { MetricsService } from '../http/metrics.service';
 import { Health, Liveness } from '../dto/views.dto';
 import { ApiAuthProblems } from '../http/openapi';
-import { Operations } from '../ports/ports';
+import { LedgerQueries, Operations } from '../ports/ports';
 
 @ApiTags('operations')
 @Controller()
-export class OpsController {
+export class OpsController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly started = Date.now();
+  private warmUp: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(Operations) private readonly ops: Operations,
+    @Inject(LedgerQueries) private readonly reads: LedgerQueries,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
+
+  /**
+   * The business counters count the whole log once, then only what is new: that first count starts
+   * a moment after start-up instead of in the first scrape (a second or so per 200,000 events,
+   * which could exceed a scrape's timeout on a long log).
+   */
+  onApplicationBootstrap(): void {
+    this.warmUp = setTimeout(() => void this.metrics.refresh(this.reads, this.ops).catch(() => undefined), 1000);
+    this.warmUp.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.warmUp) clearTimeout(this.warmUp);
+  }
 
   @Get('health')
   @Public()
@@ -63,10 +79,8 @@ export class OpsController {
   })
   @ApiAuthProblems()
   async getMetrics(@Res({ passthrough: true }) reply: FastifyReply) {
-    const h = await this.ops.health();
-    this.metrics.projectionCheckpoint.set(Number(h.projection.checkpoint));
-    this.metrics.projectionLag.set(h.projection.lagMs / 1000);
+    await this.metrics.refresh(this.reads, this.ops);
     reply.type(this.metrics.registry.contentType);
-    return this.metrics.registry.metrics();
+    return this.metrics.exposition();
   }
 }

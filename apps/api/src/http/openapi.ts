@@ -120,19 +120,36 @@ export interface ReadDoc {
   etag?: boolean;
   /** Describes the 200 answer. */
   description?: string;
+  /** The route also answers `Accept: text/csv` (http/csv.ts): an example of it. */
+  csv?: { example: string };
 }
 
 /** A read: 200 with its schema, and its problem answers. */
 export function ApiReadResponse(type: new () => object, doc: ReadDoc = {}) {
+  const ok = doc.csv
+    ? ApiOkResponse({
+        description: `${doc.description ?? 'The answer.'} With \`Accept: text/csv\`: the whole filtered result as CSV (RFC 4180: a header row, CRLF, quoted fields; a text cell starting with =, +, -, @, TAB or CR is prefixed with \`'\`), streamed, not paged (cursor and limit are refused), as of the read models' checkpoint when it began.`,
+        content: {
+          'application/json': { schema: { $ref: getSchemaPath(type) } },
+          'text/csv': { schema: { type: 'string' }, example: doc.csv.example },
+        },
+        headers: {
+          'Content-Disposition': {
+            description: 'CSV only: `attachment; filename="…"`, the file name carrying the checkpoint the rows reflect.',
+            schema: { type: 'string', example: 'attachment; filename="careledger-audit-events-to-1042.csv"' },
+          },
+        },
+      })
+    : ApiOkResponse({
+        type,
+        description: doc.description ?? 'The answer.',
+        ...(doc.etag
+          ? { headers: { ETag: { description: 'The revision, quoted, as If-Match takes it.', schema: { type: 'string', example: '"3"' } } } }
+          : {}),
+      });
   const decorators = [
-    ApiExtraModels(Problem),
-    ApiOkResponse({
-      type,
-      description: doc.description ?? 'The answer.',
-      ...(doc.etag
-        ? { headers: { ETag: { description: 'The revision, quoted, as If-Match takes it.', schema: { type: 'string', example: '"3"' } } } }
-        : {}),
-    }),
+    ApiExtraModels(Problem, type),
+    ok,
     ApiProblemResponse(400, PROBLEMS[400]('path or query')),
     ApiProblemResponse(401, PROBLEMS[401]()),
     ApiProblemResponse(403, PROBLEMS[403]()),

@@ -127,7 +127,16 @@ function fromStatus(status: number, message: string): Problem {
   }
 }
 
+/** The problem code each reply was answered with (the metrics count conflicts by it). */
+const answeredCodes = new WeakMap<FastifyReply, string>();
+
+/** The problem code a reply was answered with, if it was a problem. */
+export function problemCodeOf(reply: FastifyReply): string | undefined {
+  return answeredCodes.get(reply);
+}
+
 export function sendProblem(reply: FastifyReply, p: Problem, retryAfter: number | null = null): void {
+  answeredCodes.set(reply, p.code);
   if (p.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="careledger"');
   if (retryAfter !== null) reply.header('Retry-After', String(retryAfter));
   reply.status(p.status).header('Content-Type', 'application/problem+json; charset=utf-8').send(JSON.stringify(p));

@@ -48,8 +48,9 @@ export abstract class LedgerQueries {
   abstract plan(planId: string, now: Date): PlanView | null;
   abstract claim(claimId: string): ClaimView | null;
   abstract claimsOfUnit(serial: string): ClaimSummary[];
-  abstract auditEvents(filter: AuditFilter): Page<HistoryEntry>;
-  abstract decisions(filter: DecisionFilter): Page<DecisionItem>;
+  /** `upTo`: only what is at or before this position (a long read, such as a CSV, stays as of where it began). */
+  abstract auditEvents(filter: AuditFilter, upTo?: number): Page<HistoryEntry>;
+  abstract decisions(filter: DecisionFilter, upTo?: number): Page<DecisionItem>;
   abstract centerClaims(centerId: string, status: string | undefined, after: number | undefined, limit: number): Page<ClaimSummary>;
   abstract dashboard(centerId: string, from: string | undefined, to: string | undefined): Dashboard;
   abstract center(centerId: string): ServiceCenter | null;

@@ -26,6 +26,12 @@ function page<T, R>(rows: R[], limit: number, key: (r: R) => number, map: (r: R)
   return { items: shown.map(map), next: more ? key(shown[shown.length - 1]) : null };
 }
 
+/** Rows in position order, those after `upTo` left out (then there is no next page). */
+function upToPosition<R extends { position: number }>(rows: R[], upTo: number | undefined): R[] {
+  if (upTo === undefined || rows.length === 0 || rows[rows.length - 1].position <= upTo) return rows;
+  return rows.filter((r) => r.position <= upTo);
+}
+
 export class RuntimeQueries extends LedgerQueries {
   constructor(private readonly rt: Runtime) {
     super();
@@ -67,12 +73,12 @@ export class RuntimeQueries extends LedgerQueries {
     return this.rt.reads.claims.claimsOfUnit(serial).map(claimSummary);
   }
 
-  auditEvents(f: AuditFilter) {
-    return page(this.rt.reads.log.events({ ...f, limit: f.limit + 1 }), f.limit, (r) => r.position, (r) => toHistoryEntry(rowToEvent(r)));
+  auditEvents(f: AuditFilter, upTo?: number) {
+    return page(upToPosition(this.rt.reads.log.events({ ...f, limit: f.limit + 1 }), upTo), f.limit, (r) => r.position, (r) => toHistoryEntry(rowToEvent(r)));
   }
 
-  decisions(f: DecisionFilter) {
-    return page(this.rt.reads.decisions.list({ ...f, limit: f.limit + 1 }), f.limit, (r) => r.position, decisionItem);
+  decisions(f: DecisionFilter, upTo?: number) {
+    return page(upToPosition(this.rt.reads.decisions.list({ ...f, limit: f.limit + 1 }), upTo), f.limit, (r) => r.position, decisionItem);
   }
 
   centerClaims(centerId: string, status: string | undefined, after: number | undefined, limit: number) {
