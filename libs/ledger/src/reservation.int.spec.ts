@@ -11,10 +11,17 @@ import { testStores } from '@careledger/testing/stores';
 import { Ledger } from './ledger';
 
 const adapters: [string, () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>][] = testStores('The P3 reservation test');
-if (process.env.EVENTSTORE_CONNECTION_STRING) {
+// The ledger writes CareLedger's own stream names (plan-, device-, decision-), which no test prefix can
+// change: on EventStoreDB this test runs only when asked twice, so a suite pointed at a node that holds
+// real data never writes synthetic purchases into it.
+if (process.env.EVENTSTORE_CONNECTION_STRING && process.env.CARELEDGER_TEST_ESDB_LEDGER_STREAMS === '1') {
   adapters.push(['eventstoredb', async () => ({ store: openEventStoreDbEventStore({ connectionString: process.env.EVENTSTORE_CONNECTION_STRING! }), cleanup: async () => undefined })]);
 } else {
-  console.warn('Reservation test on EventStoreDB skipped: EVENTSTORE_CONNECTION_STRING is not set.');
+  console.warn(
+    process.env.EVENTSTORE_CONNECTION_STRING
+      ? 'Reservation test on EventStoreDB skipped: it writes CareLedger stream names; set CARELEDGER_TEST_ESDB_LEDGER_STREAMS=1 on a node without real data to run it.'
+      : 'Reservation test on EventStoreDB skipped: EVENTSTORE_CONNECTION_STRING is not set.',
+  );
 }
 
 describe.each(adapters)('P3 reservation through the ledger on %s', (_name, open) => {
