@@ -49,6 +49,7 @@ describe('GET /dashboard (the page and its files)', () => {
 
   it.each([
     ['/dashboard/app.js', /^text\/javascript; charset=utf-8/],
+    ['/dashboard/labels.js', /^text\/javascript; charset=utf-8/],
     ['/dashboard/app.css', /^text\/css; charset=utf-8/],
   ])('answers %s with its content type', async (path, type) => {
     const res = await get(path);
@@ -80,15 +81,17 @@ describe('GET /dashboard (the page and its files)', () => {
     const js = await (await get('/dashboard/app.js')).text();
     expect(js).toContain('sessionStorage.setItem(TOKEN_KEY');
     expect(js).not.toMatch(/\blocalStorage\s*[.[]|document\.cookie/);
-    for (const [code, rule] of Object.entries(RULE_OF)) expect(js).toContain(`${code}: '${rule}'`);
+    const labels = await (await get('/dashboard/labels.js')).text();
+    const served = JSON.parse(/^export const RULE_OF = (\{[\s\S]*?\n\});$/m.exec(labels)![1]) as Record<string, string>;
+    expect(served).toEqual({ ...RULE_OF });
     // no inline style attributes set from the script either (style-src 'self' refuses them)
     expect(js).not.toMatch(/\bstyle:\s*['`]|setAttribute\(\s*'style'|\.innerHTML\s*=/);
   });
 
   it('titles every rule id the domain names, so the "why" reads as words', async () => {
-    const js = await (await get('/dashboard/app.js')).text();
-    const block = /const RULE_TITLES = \{([\s\S]*?)\n\};/.exec(js)![1];
-    const titled = new Map([...block.matchAll(/^\s+([TCPWNRIX]\d{1,2}): '((?:[^'\\]|\\.)+)',$/gm)].map((m) => [m[1], m[2]]));
+    const js = await (await get('/dashboard/labels.js')).text();
+    const block = /^export const RULE_TITLES = (\{[\s\S]*?\n\});$/m.exec(js)![1];
+    const titled = new Map(Object.entries(JSON.parse(block) as Record<string, string>));
     // every rule id written in the domain's sources (deciders, fold, explanation, codes)
     const dir = join(root, 'libs', 'domain', 'src');
     const used = new Set<string>();
@@ -115,7 +118,7 @@ describe('GET /dashboard (the page and its files)', () => {
     const loaded = loadBuilt();
     if (!loaded.ok) throw new Error(loaded.error);
     expect(loaded.dir).toBe(join(root, 'dist', 'apps', 'api', 'apps', 'api', 'src', 'dashboard', 'assets'));
-    expect([...loaded.files.keys()].sort()).toEqual(Object.keys(ASSET_TYPES).sort());
+    expect([...loaded.files.keys()].sort()).toEqual([...Object.keys(ASSET_TYPES), 'labels.js'].sort());
   });
 
   it('reports missing files instead of serving nothing', () => {

@@ -35,6 +35,33 @@ export interface Answer<T = any> {
   headers: Headers;
 }
 
+/**
+ * One request over real HTTP as `as` (JSON body unless a content type is given), its answer parsed
+ * when it is JSON and checked against the app's OpenAPI document (contract.ts): drift throws.
+ */
+export async function callChecked<T = any>(
+  base: string, contract: Contract, method: string, path: string, as: As, body?: unknown, headers: Record<string, string> = {},
+): Promise<Answer<T> & { text: string }> {
+  const h: Record<string, string> = { ...headers };
+  if (as) h.authorization = `Bearer ${TOKENS[as].token}`;
+  let payload: string | undefined;
+  if (body !== undefined) {
+    h['content-type'] ??= 'application/json';
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  const res = await fetch(base + path, { method, headers: h, body: payload });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON (metrics, html, csv)
+  }
+  const drift = contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
+  if (drift) throw new Error(`OpenAPI drift: ${drift}`);
+  return { status: res.status, body: parsed as T, headers: res.headers, text };
+}
+
 export class TestServer {
   private constructor(
     readonly app: App,
@@ -81,26 +108,9 @@ export class TestServer {
   }
 
   async call<T = any>(method: string, path: string, as: As, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
-    const h: Record<string, string> = { ...headers };
-    if (as) h.authorization = `Bearer ${TOKENS[as].token}`;
-    let payload: string | undefined;
-    if (body !== undefined) {
-      h['content-type'] ??= 'application/json';
-      payload = typeof body === 'string' ? body : JSON.stringify(body);
-    }
-    const res = await fetch(this.baseUrl + path, { method, headers: h, body: payload });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON (metrics, html)
-    }
-    // the answer must be what the document says it is (contract.ts)
-    const drift = this.contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
-    if (drift) throw new Error(`OpenAPI drift: ${drift}`);
-    return { status: res.status, body: parsed as T, headers: res.headers };
+    return callChecked<T>(this.baseUrl, this.contract, method, path, as, body, headers);
   }
+
 
   post<T = any>(path: string, as: As, body?: unknown, headers?: Record<string, string>) {
     return this.call<T>('POST', path, as, body, headers);

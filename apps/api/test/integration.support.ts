@@ -14,7 +14,7 @@ import { App, createApp } from '../src/app';
 import { TokenRegistry } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { Contract } from './contract';
-import { Answer, As, TOKENS } from './harness';
+import { Answer, As, callChecked, TOKENS } from './harness';
 
 export interface LogLine {
   level: 'info' | 'warn' | 'error';
@@ -58,26 +58,9 @@ export class Node {
   }
 
   async call<T = any>(method: string, path: string, as: As, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T> & { text: string }> {
-    const h: Record<string, string> = { ...headers };
-    if (as) h.authorization = `Bearer ${TOKENS[as].token}`;
-    let payload: string | undefined;
-    if (body !== undefined) {
-      h['content-type'] ??= 'application/json';
-      payload = typeof body === 'string' ? body : JSON.stringify(body);
-    }
-    const res = await fetch(this.base + path, { method, headers: h, body: payload });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON
-    }
-    // the answer must be what the document says it is (contract.ts)
-    const drift = this.contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
-    if (drift) throw new Error(`OpenAPI drift: ${drift}`);
-    return { status: res.status, body: parsed as T, headers: res.headers, text };
+    return callChecked<T>(this.base, this.contract, method, path, as, body, headers);
   }
+
 
   get<T = any>(path: string, as: As = 'admin', headers?: Record<string, string>) {
     return this.call<T>('GET', path, as, undefined, headers);

@@ -1,28 +1,31 @@
 /**
- * One map of rule id -> title for the server (RULE_TITLES of @careledger/domain, used by the
- * entitlement statements) and the same map in the dashboard's script: both name exactly the rules
- * of RULES.md (../shared/domain/RULES.md beside the repository, or CARELEDGER_RULES_MD), with the
- * same titles, so a statement and the desk read the same words.
+ * One map of rule id -> title (RULE_TITLES of @careledger/domain) for the entitlement statements
+ * and the dashboard, which imports it from the labels.js the server renders: it names exactly the
+ * rules of RULES.md (../shared/domain/RULES.md beside the repository, or CARELEDGER_RULES_MD), and
+ * the page's script keeps no map of its own.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULE_TITLES } from '@careledger/domain';
+import { labelsModule } from '../src/dashboard/assets';
 
 const root = join(__dirname, '..', '..', '..');
 const RULES_MD = process.env.CARELEDGER_RULES_MD || join(root, '..', 'shared', 'domain', 'RULES.md');
 
 function dashboardTitles(): Map<string, string> {
-  const js = readFileSync(join(root, 'apps', 'api', 'src', 'dashboard', 'assets', 'app.js'), 'utf8');
-  const block = /const RULE_TITLES = \{([\s\S]*?)\n\};/.exec(js)![1];
-  // the titles as the script writes them: '…' with \' for a quote
-  return new Map([...block.matchAll(/^\s+([TCPWNRIX]\d{1,2}): '((?:[^'\\]|\\.)+)',$/gm)].map((m) => [m[1], m[2].replace(/\\'/g, "'")]));
+  const js = labelsModule().toString('utf8');
+  const block = /^export const RULE_TITLES = (\{[\s\S]*?\n\});$/m.exec(js)![1];
+  return new Map(Object.entries(JSON.parse(block) as Record<string, string>));
 }
 
 describe('rule titles', () => {
-  test('the server\'s map and the dashboard\'s are the same, id for id and title for title', () => {
+  test('the dashboard reads the server\'s map, id for id and title for title, and keeps none of its own', () => {
     const dashboard = dashboardTitles();
     expect(dashboard.size).toBeGreaterThan(40);
     expect(Object.fromEntries(dashboard)).toEqual({ ...RULE_TITLES });
+    const app = readFileSync(join(root, 'apps', 'api', 'src', 'dashboard', 'assets', 'app.js'), 'utf8');
+    expect(app).toContain("import { FIELD_LABELS, RULE_OF, RULE_TITLES } from './labels.js';");
+    expect(app).not.toMatch(/const (RULE_OF|RULE_TITLES|FIELD_LABELS) =/);
   });
 
   const haveRules = existsSync(RULES_MD);

@@ -6,57 +6,14 @@
  * issue named: --help does nothing, a missing store is not created, `export | head` ends quietly,
  * seed stays out of the live ledger, --version reads package.json. No answer is ever a stack trace.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..', '..', '..');
-const MAIN = join(ROOT, 'apps', 'cli', 'src', 'main.ts');
-const REGISTER = join(ROOT, 'libs', 'testing', 'register.js');
-const RUN_TIMEOUT_MS = 20_000;
-
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of an operator who set nothing: no store, catalogue or EventStoreDB variables. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^(CARELEDGER_|EVENTSTORE_)/.test(key)) env[key] = value;
-  return { ...env, ...extra };
-}
+import { careledger as run, Ran, ROOT, STACK } from './support';
 
 function careledger(args: string[], cwd: string, opts: { env?: Record<string, string>; stopReadingAfter?: number } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', REGISTER, MAIN, ...args], { cwd, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`careledger ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS} ms`));
-    }, RUN_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
-      // like `| head -c N`: read a little, then close our end of the pipe
-      if (opts.stopReadingAfter !== undefined && stdout.length >= opts.stopReadingAfter) child.stdout.destroy();
-    });
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return run(args, cwd, opts.env, opts);
 }
-
-/** A Node stack frame ("    at fn (file.ts:12:3)"): never shown to an operator. */
-const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 
 let work: string;
 /** A small store filled by `seed` (also the proof that seed works into a separate store). */

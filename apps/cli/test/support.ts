@@ -33,7 +33,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-export function careledger(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Ran> {
+/** `careledger ARGS` in `cwd`; `stopReadingAfter` closes our end of its stdout after that many characters (like `| head -c N`). */
+export function careledger(args: string[], cwd: string, env: Record<string, string> = {}, opts: { stopReadingAfter?: number } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', REGISTER, MAIN, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -44,7 +45,10 @@ export function careledger(args: string[], cwd: string, env: Record<string, stri
     }, RUN_TIMEOUT_MS);
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      if (opts.stopReadingAfter !== undefined && stdout.length >= opts.stopReadingAfter) child.stdout.destroy();
+    });
     child.stderr.on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code, signal) => {

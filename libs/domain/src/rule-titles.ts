@@ -1,7 +1,8 @@
 /**
  * Every rule id of RULES.md with a short title, so that an explanation reads as words (the id stays
- * beside it): the server's statements use this map; the dashboard keeps the same one in its script
- * (apps/api/src/dashboard/assets/app.js, RULE_TITLES), and a test checks both against RULES.md.
+ * beside it). One map for the server's statements and the service desk, which imports it (with
+ * RULE_OF and FIELD_LABELS) from /dashboard/labels.js, rendered from these maps at start-up; a test
+ * checks it against RULES.md.
  */
 export const RULE_TITLES: Readonly<Record<string, string>> = {
   T1: 'Windows are whole days, half-open [from, until)',
@@ -54,3 +55,27 @@ export const RULE_TITLES: Readonly<Record<string, string>> = {
 export function ruleTitle(id: string): string {
   return Object.prototype.hasOwnProperty.call(RULE_TITLES, id) ? RULE_TITLES[id] : id;
 }
+
+/** The entitlement view's fields in words, for the desk's "why" table and the statements. */
+export const FIELD_LABELS: Readonly<Record<string, string>> = {
+  coverage: 'Coverage',
+  policyVersion: 'Policy version',
+  chain: 'Plan chain',
+  inheritedFrom: 'Inherited from',
+  transferredTo: 'Transferred to',
+  'replacement.window': 'Replacement window',
+  'replacement.remaining': 'Replacements left',
+  'replacement.used': 'Replacements used',
+  'replacement.flyawayRemaining': 'Flyaway replacements left',
+  'replacement.nextFee': 'Next replacement fee',
+  'warranty.official': 'Official warranty',
+  'warranty.coveredUntil': 'Warranty covered until',
+  'warranty.extensions': 'Warranty extensions',
+  safeUseReward: 'Safe-use reward',
+  'discountedRepairs.remaining': 'Discounted repairs left',
+  'factoryMaintenance.remaining': 'Factory maintenance left',
+  renewal: 'Renewal',
+  carePlus: 'Care Refresh+',
+  conflicts: 'Conflicts',
+  corrections: 'Corrections',
+};

@@ -2,6 +2,7 @@ export * from './port';
 export { canonicalJson, chainHash, eventHash, GENESIS_HASH, hashedMetadataOf, sha256Hex, storedEventHash, type HashedEvent } from './hash';
 export { GroupCommit } from './group-commit';
 export {
+  createOwnerOnly,
   openSqliteEventStore,
   SqliteEventStore,
   SQLITE_SCHEMA_VERSION,

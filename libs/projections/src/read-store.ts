@@ -6,7 +6,7 @@
  * applied, so a node can tell whether the log it follows is still the log its read models came from.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, openSync } from 'node:fs';
+import { createOwnerOnly } from '@careledger/event-store';
 import { MODELS } from './models';
 
 export const LIVE = 'rm_';
@@ -92,20 +92,4 @@ export function readCheckpoint(db: Database.Database, p: string): Checkpoint {
 export function writeCheckpoint(db: Database.Database, p: string, checkpoint: Checkpoint): void {
   db.prepare(`INSERT INTO ${p}checkpoint (name, position, hash) VALUES ('main', ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, hash = excluded.hash`)
     .run(checkpoint.position, checkpoint.hash);
-}
-
-/**
- * A new store file is created readable and writable by its owner only (0600), whatever the umask;
- * SQLite gives the -wal and -shm files it creates beside it the database file's mode. An existing
- * file keeps the mode its operator gave it.
- */
-function createOwnerOnly(path: string): void {
-  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw error;
-  }
-  chmodSync(path, 0o600);
 }

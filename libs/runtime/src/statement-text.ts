@@ -4,7 +4,7 @@
  * and the facts behind it with their business and recorded times. Pure: the view and the events in,
  * the lines out, so the HTML page and the JSON say the same thing.
  */
-import { businessTimeOf, EntitlementView, Fact, FactSet, ruleTitle } from '@careledger/domain';
+import { businessTimeOf, EntitlementView, Fact, FactSet, FIELD_LABELS, ruleTitle } from '@careledger/domain';
 
 export interface StatementFact {
   eventId: string;
@@ -27,28 +27,6 @@ export interface StatementLine {
   rules: { id: string; title: string }[];
   facts: StatementFact[];
 }
-
-export const FIELD_LABELS: Readonly<Record<string, string>> = {
-  coverage: 'Coverage',
-  policyVersion: 'Policy version',
-  chain: 'Plan chain',
-  inheritedFrom: 'Inherited from',
-  transferredTo: 'Transferred to',
-  'replacement.window': 'Replacement window',
-  'replacement.remaining': 'Replacements left',
-  'replacement.flyawayRemaining': 'Flyaway replacements left',
-  'replacement.nextFee': 'Next replacement fee',
-  'warranty.official': 'Official warranty',
-  'warranty.coveredUntil': 'Warranty covered until',
-  'warranty.extensions': 'Warranty extensions',
-  safeUseReward: 'Safe-use reward',
-  'discountedRepairs.remaining': 'Discounted repairs left',
-  'factoryMaintenance.remaining': 'Factory maintenance left',
-  renewal: 'Renewal',
-  carePlus: 'Care Refresh+',
-  conflicts: 'Conflicts',
-  corrections: 'Corrections',
-};
 
 const TERM_WORDS: Record<string, string> = { '1y': '1-Year plan', '2y': '2-Year plan', renewal: '1-Year renewal', 'care-plus': 'Care Refresh+' };
 const EXTENSION_WORDS: Record<string, string> = {

@@ -27,6 +27,12 @@ export class DashboardPageController {
     return this.send('app.js', ifNoneMatch, reply);
   }
 
+  @Get('labels.js')
+  @Public()
+  labels(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Buffer | string {
+    return this.send('labels.js', ifNoneMatch, reply);
+  }
+
   @Get('app.css')
   @Public()
   styles(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Buffer | string {

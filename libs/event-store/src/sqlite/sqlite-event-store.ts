@@ -727,7 +727,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
  * SQLite gives the -wal and -shm files it creates beside it the database file's mode. An existing
  * file keeps the mode its operator gave it.
  */
-function createOwnerOnly(path: string): void {
+export function createOwnerOnly(path: string): void {
   if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
   try {
     closeSync(openSync(path, 'wx', 0o600));

@@ -4,6 +4,11 @@
 // sessionStorage only (this tab), never in localStorage or cookies. Who the agent is (role and,
 // for a service center, its center) comes from GET /v1/me: the page offers only what the role may do.
 
+// Refusal codes and their rules, every rule id of RULES.md with a short title, and the entitlement
+// fields in words: the server's own maps (libs/domain/src/codes.ts, rule-titles.ts), rendered once
+// at start-up, so the desk and the statements read the same words.
+import { FIELD_LABELS, RULE_OF, RULE_TITLES } from './labels.js';
+
 const TOKEN_KEY = 'careledger.dashboard.token';
 const CENTER_KEY = 'careledger.dashboard.center';
 const TABS = ['lookup', 'claims', 'stats', 'audit'];
@@ -11,88 +16,6 @@ const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 const LOCAL_INSTANT = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-// Refusal codes and their rules (libs/domain/src/codes.ts RULE_OF; RULES.md).
-const RULE_OF = {
-  UnknownModel: 'C1', UnknownPlan: 'P1', MaxTermExceeded: 'P2', RenewalMustBe1Year: 'P2', AlreadyBound: 'P3',
-  PurchaseWindowClosed: 'P4', VerificationExpired: 'P4', RegionMismatch: 'P5', ModelMismatch: 'P5',
-  AlreadyCoveredByInheritedPlan: 'P7', NoPlanToRenew: 'N1', RenewalWindowClosed: 'N2', PlanExpired: 'N3',
-  NotAllowedWith2YearPlan: 'N3', ProductDiscontinued: 'N3', NoReplacementsRemaining: 'R1', FlyawayQuotaExhausted: 'R1',
-  IncidentBeforeCoverage: 'R2', OutsideValidity: 'R2', DeviceNotCovered: 'R3', FlyawayNotSupported: 'R4',
-  FlyawayBindingMissing: 'R4', FlightRecordsMissing: 'R4', Excluded: 'R5', OutOfServiceRegion: 'R6', PaymentMismatch: 'R7',
-  ExpressNotAvailable: 'R9', NoDiscountedRepairsRemaining: 'C9', NoFactoryMaintenanceRemaining: 'C9', NotUnderWarranty: 'R8',
-  OccurredInFuture: 'T4', NotCorrectable: 'X1',
-};
-
-// Every rule id of RULES.md and a short title, so that the "why" reads as words (the id stays beside it).
-const RULE_TITLES = {
-  T1: 'Windows are whole days, half-open [from, until)',
-  T2: 'Calendar arithmetic in the region\'s zone',
-  T3: 'The 48-hour, 30-day and 72-hour windows are exact',
-  T4: 'Business time and recorded time',
-  C1: 'Model categories',
-  C2: 'Flyaway-capable models',
-  C3: 'Safe-use-reward models',
-  C4: 'International-coverage models',
-  C5: 'Sales regions',
-  C6: 'Replacement fees by model, region and ordinal',
-  C7: 'Policy versions (V2021, V2023)',
-  C8: 'Official warranty period',
-  C9: 'Discounted-repair and factory-maintenance quotas',
-  P1: 'Plan types',
-  P2: 'A chain covers at most 36 months',
-  P3: 'One plan chain per device in its life',
-  P4: 'First-purchase window after activation',
-  P5: 'Plan and product from the same region',
-  P6: 'Effective date by sales channel',
-  P7: 'No plan for a unit with an inherited plan',
-  W1: '1-Year plan windows',
-  W2: '2-Year plan windows and extended warranty',
-  W3: 'Renewals and Care Refresh+ start where the plan ends',
-  W4: 'Safe-use reward',
-  W5: 'Warranty extensions are recorded when granted',
-  W6: 'Quotas belong to each plan term',
-  N1: 'A renewal needs a plan chain',
-  N2: 'Renewal up to 15 days after expiry',
-  N3: 'Care Refresh+ conditions',
-  R1: 'Replacement quotas',
-  R2: 'Incident and claim inside the replacement window',
-  R3: 'Only the unit bound to the plan can claim',
-  R4: 'Flyaway conditions',
-  R5: 'Exclusions',
-  R6: 'Service region',
-  R7: 'Quota reserved at approval; fee by ordinal',
-  R8: 'Standard-warranty repairs use no balance',
-  R9: 'Express replacement',
-  R10: 'Which refusal answers first',
-  I1: 'Replacement units inherit the plan',
-  I2: 'Inheritance down a chain of replacements',
-  I3: 'A replacement bought outside the plan is a new device',
-  X1: 'Corrections void or amend, never edit',
-  X2: 'Conflicts after a correction are flagged',
-};
-
-const FIELD_LABELS = {
-  coverage: 'Coverage',
-  policyVersion: 'Policy version',
-  chain: 'Plan chain',
-  inheritedFrom: 'Inherited from',
-  transferredTo: 'Transferred to',
-  'replacement.window': 'Replacement window',
-  'replacement.remaining': 'Replacements left',
-  'replacement.used': 'Replacements used',
-  'replacement.flyawayRemaining': 'Flyaway replacements left',
-  'replacement.nextFee': 'Next replacement fee',
-  'warranty.official': 'Official warranty',
-  'warranty.coveredUntil': 'Warranty covered until',
-  'warranty.extensions': 'Warranty extensions',
-  safeUseReward: 'Safe-use reward',
-  'discountedRepairs.remaining': 'Discounted repairs left',
-  'factoryMaintenance.remaining': 'Factory maintenance left',
-  renewal: 'Renewal',
-  carePlus: 'Care Refresh+',
-  conflicts: 'Conflicts',
-};
 
 const REASONS = {
   NoPlanToRenew: 'there is no plan chain to renew',
