@@ -73,4 +73,28 @@ describe.each(testStores('The runtime test'))('Runtime on %s', (_name, open) => 
     ]);
     expect(decisions.every((d) => d.outcome === 'accepted')).toBe(true);
   });
+
+  test('concurrent verifies of one kind share one walk of the chain (eight auditors at once cost one walk)', async () => {
+    for (let i = 0; i < 3; i++) {
+      await rt.ledger.execute({
+        type: 'PurchasePlan', planId: `P-V${i}`, term: '1y', model: 'Mavic 3', region: 'US', channel: 'online',
+        purchasedAt: '2024-03-10T10:00:00Z', orderId: `O-V${i}`, serial: `S-V${i}`, deliveredAt: null, price: null,
+      } as Command, ctx);
+    }
+    const walk = node.store.verifyIntegrity.bind(node.store);
+    let walks = 0;
+    node.store.verifyIntegrity = (options) => {
+      walks++;
+      return walk(options);
+    };
+    const full = await Promise.all(Array.from({ length: 8 }, () => rt.verify({ full: true })));
+    expect(walks).toBe(1);
+    expect(full.every((r) => r.ok && r === full[0])).toBe(true);
+    const incremental = await Promise.all(Array.from({ length: 8 }, () => rt.verify()));
+    expect(walks).toBe(2);
+    expect(incremental.every((r) => r.ok)).toBe(true);
+    // once a walk has ended, the next call walks again
+    await rt.verify({ full: true });
+    expect(walks).toBe(3);
+  });
 });

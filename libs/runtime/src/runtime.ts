@@ -107,7 +107,8 @@ const SWEEP_LEASE_MS = 10 * 60_000;
 export class Runtime {
   private lastAck = 0n;
   private sweepsRunning = 0;
-  private verifying: Promise<VerifyResult> | null = null;
+  /** The walk in flight of each kind (from the remembered point, or from the start), shared by concurrent callers. */
+  private readonly verifying = new Map<'incremental' | 'full', Promise<VerifyResult>>();
   private dispatcher: WebhookDispatcher | null = null;
   readonly nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -338,16 +339,20 @@ export class Runtime {
 
   /**
    * Verifies the log's hash chain from the point verified last time (or from the start with `full`),
-   * off the event loop where the store can; concurrent calls share one walk (a call that asks for
-   * progress walks on its own).
+   * off the event loop where the store can. Concurrent calls of one kind share one walk, so eight
+   * auditors asking at once cost one walk, not eight workers fighting the event loop for the cores
+   * (a call that asks for progress walks on its own).
    */
   verify(options: { full?: boolean; onProgress?: IntegrityProgress } = {}): Promise<VerifyResult> {
-    const shared = !options.full && !options.onProgress;
-    if (this.verifying && shared) return this.verifying;
-    const run = this.runVerify(options.full ?? false, options.onProgress).finally(() => {
-      if (this.verifying === run) this.verifying = null;
+    const full = options.full ?? false;
+    if (options.onProgress) return this.runVerify(full, options.onProgress);
+    const kind = full ? 'full' : 'incremental';
+    const inFlight = this.verifying.get(kind);
+    if (inFlight) return inFlight;
+    const run = this.runVerify(full).finally(() => {
+      if (this.verifying.get(kind) === run) this.verifying.delete(kind);
     });
-    if (shared) this.verifying = run;
+    this.verifying.set(kind, run);
     return run;
   }
 
