@@ -164,7 +164,7 @@ describe('GET /metrics', () => {
     expect(there.get('careledger_conflicts_total')!.samples).toEqual([]);
   }, 30_000);
 
-  test('the tally pages through the read models in batches and counts each fact once', async () => {
+  test('the tally counts the read models slice by slice (2 positions at a time here) and each fact once', async () => {
     const counts: Record<string, number> = {};
     const add = (key: string, n: number) => (counts[key] = (counts[key] ?? 0) + n);
     const sink: TallySink = {

@@ -3,12 +3,13 @@
  * sweep grants by kind), counted from the log as this node's read models have applied it, not from
  * what this process decided: every node that has applied the log to the same position reports the
  * same totals, and a restarted node reports the totals it reported before (not zero), since the
- * facts are in the log. Counting is incremental: each update reads only what was applied since the
- * last one (one index range per event type), so a scrape costs next to nothing once the first one
- * has counted the log (about the time it takes to read those events' rows, in batches that yield
- * to the event loop). It goes through the LedgerQueries port, like every read of the HTTP layer.
+ * facts are in the log. Counting is incremental: each update counts only the positions applied
+ * since the last one, with grouped counts in the read store (index ranges; no event is read or
+ * parsed), in slices of POSITIONS_PER_SLICE that yield to the event loop in between. The first
+ * count of a 9.7M-event log was about a minute of CPU when it read every claim event's row; it is
+ * a few seconds of index scans now. It goes through the LedgerQueries port, like every read of the
+ * HTTP layer.
  */
-import type { DecisionItem, HistoryEntry } from '@careledger/projections';
 import { LedgerQueries } from '../ports/ports';
 
 /** The claim facts and the outcome each one counts as. */
@@ -35,20 +36,23 @@ export interface TallySink {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Positions counted per synchronous slice (a few milliseconds of index scans), then the event loop runs. */
+export const POSITIONS_PER_SLICE = 100_000;
+
 export class LedgerTally {
-  /** Per source (an event type, or refusals): the position counted through. */
-  private readonly cursors = new Map<string, number>();
+  /** The position every count reflects (counted through). */
+  private counted = 0;
   private running: Promise<void> | null = null;
 
   constructor(
     private readonly queries: LedgerQueries,
     private readonly sink: TallySink,
-    private readonly batch = 2000,
+    private readonly slice = POSITIONS_PER_SLICE,
   ) {}
 
   /** The position every count reflects (the read models' checkpoint at the end of the last update). */
   get countedThrough(): number {
-    return this.cursors.size === 0 ? 0 : Math.min(...this.cursors.values());
+    return this.counted;
   }
 
   /** Counts what the read models applied since the last update; concurrent callers share one run. */
@@ -58,62 +62,28 @@ export class LedgerTally {
   }
 
   private async run(): Promise<void> {
-    const checkpoint = Number(this.queries.checkpoint());
-    if ([...this.cursors.values()].some((position) => position > checkpoint)) {
-      // the read models were rebuilt from a log that lost its tail: count again from the start
-      // (Prometheus reads the drop as a counter reset)
-      this.cursors.clear();
-      this.sink.reset();
-    }
-    for (const [type, outcome] of Object.entries(CLAIM_OUTCOMES)) {
-      await this.drain(type, (after, limit) => this.queries.auditEvents({ type, after, limit }), (items) => {
-        this.sink.claims(outcome, items.length);
-        if (type === 'ClaimFulfilled') this.sink.replacements(items.length);
-      });
-    }
-    await this.drain('WarrantyExtensionGranted', (after, limit) => this.queries.auditEvents({ type: 'WarrantyExtensionGranted', after, limit }), (items) => {
-      for (const [kind, n] of countBy(items.filter((e) => e.actor === SWEEP_ACTOR), (e) => String((e.data as { kind?: unknown }).kind))) this.sink.sweepGrants(kind, n);
-    });
-    await this.drain('refusals', (after, limit) => this.queries.decisions({ outcome: 'refused', after, limit }), (items: DecisionItem[]) => {
-      for (const [key, n] of countBy(items, (d) => JSON.stringify([d.code ?? '', d.rule ?? '']))) {
-        const [code, rule] = JSON.parse(key) as [string, string];
-        this.sink.refusals(code, rule, n);
-      }
-    });
-  }
-
-  /**
-   * Reads one source page by page from its cursor. The checkpoint is read in the same tick as the
-   * last page (the runner applies a batch, and moves the checkpoint, synchronously), so that page
-   * holds everything up to it and the cursor moves there.
-   */
-  private async drain<T extends HistoryEntry | DecisionItem>(
-    source: string,
-    read: (after: number, limit: number) => { items: T[]; next: number | null },
-    count: (items: T[]) => void,
-  ): Promise<void> {
-    let after = this.cursors.get(source) ?? 0;
+    const eventTypes = Object.keys(CLAIM_OUTCOMES);
     for (;;) {
+      // the checkpoint and the counts up to it are read in one tick: the runner moves the checkpoint
+      // in the same synchronous transaction that applies a batch
       const checkpoint = Number(this.queries.checkpoint());
-      const page = read(after, this.batch);
-      if (page.items.length > 0) count(page.items);
-      if (page.next === null) {
-        after = Math.max(after, checkpoint);
-        break;
+      if (this.counted > checkpoint) {
+        // the read models were rebuilt from a log that lost its tail: count again from the start
+        // (Prometheus reads the drop as a counter reset)
+        this.counted = 0;
+        this.sink.reset();
       }
-      after = page.next;
-      this.cursors.set(source, after);
-      await yieldToLoop();
+      if (this.counted === checkpoint) return;
+      const upTo = Math.min(checkpoint, this.counted + this.slice);
+      const counts = this.queries.businessCounts({ eventTypes, sweepActor: SWEEP_ACTOR }, this.counted, upTo);
+      for (const [type, n] of counts.events) {
+        this.sink.claims(CLAIM_OUTCOMES[type], n);
+        if (type === 'ClaimFulfilled') this.sink.replacements(n);
+      }
+      for (const [kind, n] of counts.sweepGrants) this.sink.sweepGrants(kind, n);
+      for (const { code, rule, n } of counts.refusals) this.sink.refusals(code, rule, n);
+      this.counted = upTo;
+      if (upTo < checkpoint) await yieldToLoop();
     }
-    this.cursors.set(source, after);
   }
-}
-
-function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const item of items) {
-    const k = key(item);
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  return counts;
 }

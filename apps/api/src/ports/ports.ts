@@ -54,6 +54,21 @@ export abstract class LedgerQueries {
   abstract centerClaims(centerId: string, status: string | undefined, after: number | undefined, limit: number): Page<ClaimSummary>;
   abstract dashboard(centerId: string, from: string | undefined, to: string | undefined): Dashboard;
   abstract center(centerId: string): ServiceCenter | null;
+  /**
+   * What the business metrics count over the read models' positions (after, upTo]: the events of
+   * `eventTypes` by type, the warranty extensions `sweepActor` granted by kind, refusals by code.
+   */
+  abstract businessCounts(q: { eventTypes: readonly string[]; sweepActor: string }, after: number, upTo: number): BusinessCounts;
+}
+
+/** Counts of facts over a range of positions (the business metrics). */
+export interface BusinessCounts {
+  /** Events by type, for the types asked for (a type with none is absent). */
+  events: Map<string, number>;
+  /** Warranty extensions the sweep granted, by kind. */
+  sweepGrants: Map<string, number>;
+  /** Refused commands by code and rule. */
+  refusals: { code: string; rule: string; n: number }[];
 }
 
 /** Where things are: a claim's plan and center, an event's stream, an order's plan. */

@@ -4,7 +4,7 @@ import type { Command } from '@careledger/domain';
 import type { AnswerOf, CommandContext } from '@careledger/ledger';
 import { AuditFilter, claimSummary, decisionItem, DecisionFilter, EntitlementQuery, rowToEvent, toHistoryEntry } from '@careledger/projections';
 import { notCaughtUp } from '../http/problem';
-import { Directory, HealthReport, LedgerCommands, LedgerQueries, Operations, Page } from './ports';
+import { BusinessCounts, Directory, HealthReport, LedgerCommands, LedgerQueries, Operations, Page } from './ports';
 
 export class RuntimeCommands extends LedgerCommands {
   constructor(private readonly rt: Runtime) {
@@ -91,6 +91,14 @@ export class RuntimeQueries extends LedgerQueries {
 
   center(centerId: string) {
     return this.rt.reads.centers.center(centerId) ?? null;
+  }
+
+  businessCounts(q: { eventTypes: readonly string[]; sweepActor: string }, after: number, upTo: number): BusinessCounts {
+    return {
+      events: this.rt.reads.log.countByType(q.eventTypes, after, upTo),
+      sweepGrants: this.rt.reads.log.countByField('WarrantyExtensionGranted', q.sweepActor, 'kind', after, upTo),
+      refusals: this.rt.reads.decisions.refusalCounts(after, upTo),
+    };
   }
 }
 

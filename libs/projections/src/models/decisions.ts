@@ -211,6 +211,16 @@ export class DecisionQueries {
     this.legacyByKey = db.prepare(`SELECT fingerprint, status, body FROM ${p}legacy_idempotency WHERE key = ?`);
   }
 
+  /** Refused commands in (after, upTo], counted by code and rule. */
+  refusalCounts(after: number, upTo: number): { code: string; rule: string; n: number }[] {
+    return this.db
+      .prepare<[number, number], { code: string | null; rule: string | null; n: number }>(
+        `SELECT code, rule, count(*) AS n FROM ${this.p}decisions WHERE position > ? AND position <= ? AND outcome = 'refused' GROUP BY code, rule`,
+      )
+      .all(after, upTo)
+      .map((r) => ({ code: r.code ?? '', rule: r.rule ?? '', n: r.n }));
+  }
+
   list(f: DecisionFilter): DecisionRow[] {
     const where: string[] = [];
     const args: (string | number)[] = [];

@@ -184,6 +184,26 @@ export class LogQueries {
     return row ? toHistoryEntry(rowToEvent(row)) : null;
   }
 
+  /** How many events of each of `types` lie in (after, upTo] (an index range per type: no row is read). */
+  countByType(types: readonly string[], after: number, upTo: number): Map<string, number> {
+    const rows = this.db
+      .prepare<(string | number)[], { type: string; n: number }>(
+        `SELECT type, count(*) AS n FROM ${this.p}events WHERE type IN (${types.map(() => '?').join(', ')}) AND position > ? AND position <= ? GROUP BY type`,
+      )
+      .all(...types, after, upTo);
+    return new Map(rows.map((r) => [r.type, r.n]));
+  }
+
+  /** The events of `type` recorded by `actor` in (after, upTo], counted by the value of their data's `field`. */
+  countByField(type: string, actor: string, field: string, after: number, upTo: number): Map<string, number> {
+    const rows = this.db
+      .prepare<[string, string, string, number, number], { value: string | null; n: number }>(
+        `SELECT json_extract(data, ?) AS value, count(*) AS n FROM ${this.p}events WHERE type = ? AND actor = ? AND position > ? AND position <= ? GROUP BY value`,
+      )
+      .all(`$.${field}`, type, actor, after, upTo);
+    return new Map(rows.map((r) => [String(r.value), r.n]));
+  }
+
   /** Events in global order matching the filters, at most `limit` (one more tells whether more exist). */
   events(f: AuditFilter): EventRow[] {
     const where: string[] = [];
