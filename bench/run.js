@@ -113,6 +113,12 @@ function nodeArgs(o, extra = []) {
   return o.dist ? [...extra] : ['-r', REGISTER, ...extra];
 }
 
+/**
+ * The Node flags `npm start` gives the server (package.json): the API, the hello-world baseline and
+ * the in-process as-of queries (the server's query code) run with them, as the server does.
+ */
+const SERVER_FLAGS = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
+
 function entry(o, app) {
   return o.dist ? join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js') : join(ROOT, 'apps', app, 'src', 'main.ts');
 }
@@ -324,7 +330,7 @@ async function postgresCommands(o, tokensPath, tokens) {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const api = await startServer(
-      nodeArgs(o, [entry(o, 'api')]),
+      [...SERVER_FLAGS, ...nodeArgs(o, [entry(o, 'api')])],
       { CARELEDGER_DATABASE_URL: url.toString(), CARELEDGER_DB: join(dir, 'ledger.sqlite'), CARELEDGER_READ_DB: join(dir, 'ledger.read.sqlite'), PORT: String(port), HOST: '127.0.0.1',
         LOG_LEVEL: 'warn', CARELEDGER_TOKENS_FILE: tokensPath, CARELEDGER_SWEEP_INTERVAL_SECONDS: '0' },
       `${base}/health`,
@@ -436,7 +442,7 @@ async function main() {
 
   // 4. as-of queries in-process
   log('[5/7] as-of queries (in-process)...');
-  const asOf = await runNode([...nodeArgs(o), join(__dirname, 'lib', 'asof.js'), readDbPath, manifestPath, String(o.asOfSeconds)], { env: o.dist ? { BENCH_DIST: '1' } : {} });
+  const asOf = await runNode([...SERVER_FLAGS, ...nodeArgs(o), join(__dirname, 'lib', 'asof.js'), readDbPath, manifestPath, String(o.asOfSeconds)], { env: o.dist ? { BENCH_DIST: '1' } : {} });
   log(`      p50 ${asOf.p50Ms} ms, p99 ${asOf.p99Ms} ms over ${asOf.queries} queries (${asOf.avgEventsPerUnit} events per unit); without the per-unit cache p50 ${asOf.uncached.p50Ms} ms, p99 ${asOf.uncached.p99Ms} ms`);
 
   // 5. HTTP: the hello-world baseline, then the API (each server a child; autocannon runs here)
@@ -444,7 +450,7 @@ async function main() {
   const common = { connections: o.connections, pipelining: 1 };
   log('[6/7] HTTP baseline: bare NestJS hello-world on Fastify...');
   const helloPort = await freePort();
-  const hello = await startServer([join(__dirname, 'lib', 'hello.js')], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
+  const hello = await startServer([...SERVER_FLAGS, join(__dirname, 'lib', 'hello.js')], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
   await load({ ...common, url: `http://127.0.0.1:${helloPort}/`, duration: 1 });
   const helloBefore = await measured(hello, { ...common, url: `http://127.0.0.1:${helloPort}/`, duration });
   log(`      ${helloBefore.rps} req/s, p50 ${helloBefore.p50Ms} ms, p99 ${helloBefore.p99Ms} ms, ${helloBefore.serverCpuUsPerRequest} µs server CPU per request`);
@@ -461,7 +467,7 @@ async function main() {
   const apiPort = await freePort();
   const base = `http://127.0.0.1:${apiPort}`;
   const api = await startServer(
-    nodeArgs(o, [...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'api')] : []), entry(o, 'api')]),
+    [...SERVER_FLAGS, ...nodeArgs(o, [...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'api')] : []), entry(o, 'api')])],
     { CARELEDGER_DB: dbPath, CARELEDGER_READ_DB: readDbPath, PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CARELEDGER_TOKENS_FILE: tokensPath, CARELEDGER_SWEEP_INTERVAL_SECONDS: '0' },
     `${base}/health`,
     (h) => h && h.status === 'ok' && h.projection && h.projection.behind === false,

@@ -66,7 +66,10 @@ describe('docker-compose.yml', () => {
     expect(api.ports.map((p: string) => Number(p.split(':').pop()))).toContain(containerPort);
     expect(loadConfig(api.environment).port).toBe(containerPort);
     expect(api.build).toBe('.');
-    expect(dockerfile).toContain('CMD ["node", "dist/apps/api/apps/api/src/main.js"]');
+    expect(dockerfile).toContain('CMD ["node", "--max-semi-space-size=32", "dist/apps/api/apps/api/src/main.js"]');
+    // the image runs the server with the flags npm start gives it
+    const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toBe('node --max-semi-space-size=32 dist/apps/api/apps/api/src/main.js');
     expect(dockerfile).toMatch(/EXPOSE 3000/);
   });
 });
