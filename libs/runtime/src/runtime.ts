@@ -101,6 +101,8 @@ export class NodeNotServing extends Error {
   }
 }
 
+/** The actor the sweep records its decisions under (the timer, `careledger sweep`, POST /v1/admin/sweeps). */
+export const SWEEP_ACTOR = 'system:sweep';
 const SWEEP_LEASE = 'lease:sweep';
 const SWEEP_LEASE_MS = 10 * 60_000;
 
@@ -291,7 +293,7 @@ export class Runtime {
     await this.catchUpToHead();
     let examined = 0;
     let granted = 0;
-    const ctx = { actor: 'system:sweep', correlationId: `sweep-${now.toISOString()}`, now };
+    const ctx = { actor: SWEEP_ACTOR, correlationId: `sweep-${now.toISOString()}`, now };
     for (const planId of this.reads.plans.pendingYear2Plans(batch)) {
       examined++;
       const result = await this.ledger.execute({ type: 'GrantDueExtensions', planId, kinds: ['plan-year-2'] }, ctx);

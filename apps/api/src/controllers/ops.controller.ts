@@ -22,8 +22,8 @@ export class OpsController implements OnApplicationBootstrap, OnApplicationShutd
 
   /**
    * The business counters count the whole log once, then only what is new: that first count starts
-   * a moment after start-up instead of in the first scrape (a second or so per 200,000 events,
-   * which could exceed a scrape's timeout on a long log).
+   * a moment after start-up instead of in the first scrape (grouped index counts, a few seconds for
+   * ten million events, which need not fall into a scrape's timeout).
    */
   onApplicationBootstrap(): void {
     this.warmUp = setTimeout(() => void this.metrics.refresh(this.reads, this.ops).catch(() => undefined), 1000);

@@ -10,6 +10,7 @@
  * a few seconds of index scans now. It goes through the LedgerQueries port, like every read of the
  * HTTP layer.
  */
+import { SWEEP_ACTOR } from '@careledger/runtime';
 import { LedgerQueries } from '../ports/ports';
 
 /** The claim facts and the outcome each one counts as. */
@@ -22,8 +23,6 @@ export const CLAIM_OUTCOMES: Record<string, string> = {
   ClaimCancelled: 'cancelled',
 };
 
-/** The actor the sweep records its decisions under (libs/runtime `sweep`: the timer, the CLI and POST /v1/admin/sweeps). */
-export const SWEEP_ACTOR = 'system:sweep';
 
 /** Where the counts go (the metrics' counters). Increments only; `reset` when the log the read models follow got shorter. */
 export interface TallySink {

@@ -10,6 +10,7 @@
  */
 import type { Catalogue, Cause, Command, ModelInfo, Region } from '@careledger/domain';
 import { claimIdFor, planIdForOrder } from '@careledger/ledger';
+import { SWEEP_ACTOR } from '@careledger/runtime';
 import { mix32, Rng } from './rng';
 
 export interface Step {
@@ -403,7 +404,7 @@ export function* life(index: number, env: LifeEnv): Generator<Step, void, StepRe
   // ---- the reward sweep, for plans whose first term settled long ago (RULES W4, W5)
   const settled = terms[0].endMs + 40 * DAY;
   if (model.safeUseReward && !fulfilledInFirstTerm && settled < H) {
-    yield { actor: 'system:sweep', command: { type: 'GrantDueExtensions', planId, kinds: ['safe-use-reward'] } };
+    yield { actor: SWEEP_ACTOR, command: { type: 'GrantDueExtensions', planId, kinds: ['safe-use-reward'] } };
   }
 
   if (kind === 'pool') {
